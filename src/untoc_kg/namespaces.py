@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BASE", "UNTOC", "UNTOCSH", "ID", "PREFIXES"]
+__all__ = ["BASE", "UNTOC", "UNTOCSH", "ID", "PREFIXES", "compact", "natural_key"]
 
 BASE = "https://w3id.org/untoc/"
 UNTOC = BASE + "ontology#"
@@ -47,3 +47,21 @@ PREFIXES: dict[str, str] = {
     "sh": "http://www.w3.org/ns/shacl#",
     "vann": "http://purl.org/vocab/vann/",
 }
+
+
+def compact(iri: str) -> str:
+    """``prefix:local`` for an IRI under one of our prefixes (longest namespace wins), else the IRI."""
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
+            local = iri[len(ns):]
+            if local and all(c.isalnum() or c in "-_." for c in local) and not local.endswith("."):
+                best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]):]}" if best else iri
+
+
+def natural_key(text: str):
+    """Sort key that orders embedded numbers by value: para:4 before para:12."""
+    import re
+
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]

@@ -1,0 +1,236 @@
+"""Adding new entries to the data: validate, refuse conflicts, then write all files or none.
+
+Writing is all-or-nothing across files: every changed file is first written in full to a staging
+directory inside ``data/``; a ``COMMIT`` marker (written and synced last) makes the change count; then
+the staged files are renamed over the old ones. A crash before the marker leaves ``data/`` as it
+was (the staging directory is discarded); a crash after it is finished by ``recover()``, which every
+reader and writer calls first. An exclusive lock makes concurrent ``add``s take turns, each one
+validating against what the previous one wrote.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import ConflictError, InputError, NotConformingError, UntocError
+from .loading import GraphSource, read_quads
+from .namespaces import PREFIXES, compact
+from .turtle import write_turtle
+
+__all__ = ["Change", "plan_add", "add", "recover", "data_lock", "target_file"]
+
+STAGING = ".untoc-staging"
+LOCK = ".untoc.lock"
+RDF_SUBJECT = "http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"
+OWL_FUNCTIONAL = "http://www.w3.org/2002/07/owl#FunctionalProperty"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+# Which data file holds entities of each namespace.
+ROUTES = {
+    "body": "bodies.ttl", "actor": "bodies.ttl",
+    "session": "meetings.ttl", "meeting": "meetings.ttl", "event": "meetings.ttl",
+    "decision": "mandates.ttl", "resolution": "mandates.ttl", "action": "mandates.ttl",
+    "instrument": "instruments.ttl", "rec": "recommendations.ttl",
+    "finding": "findings.ttl", "fact": "findings.ttl", "method": "findings.ttl",
+    "doc": "documents.ttl", "para": "source.ttl", "place": "places.ttl",
+    "topic": "concepts.ttl", "kind": "concepts.ttl",
+}
+FALLBACK = "additions.ttl"
+
+
+def target_file(iri: str) -> str:
+    """The data file an entity with this IRI belongs in."""
+    name = compact(iri)
+    prefix = name.split(":", 1)[0] if name != iri else ""
+    return ROUTES.get(prefix, FALLBACK)
+
+
+@contextmanager
+def data_lock(data_dir: Path, timeout: float = 60.0):
+    """Exclusive lock on the data directory, waiting up to ``timeout`` seconds."""
+    path = Path(data_dir) / LOCK
+    try:
+        handle = open(path, "a+")
+    except OSError as exc:
+        raise UntocError(f"cannot lock {data_dir}: {exc.strerror or exc}") from None
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise UntocError(f"another 'untoc add' is still writing {data_dir}; "
+                                     "try again when it has finished") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        handle.close()
+
+
+def recover(data_dir: Path) -> None:
+    """Finish a committed change or discard an uncommitted one left by a crash."""
+    staging = Path(data_dir) / STAGING
+    if not staging.is_dir():
+        return
+    if (staging / "COMMIT").is_file():
+        for name in (staging / "COMMIT").read_text().split():
+            src = staging / name
+            if src.is_file():
+                os.replace(src, Path(data_dir) / name)
+        _fsync_dir(Path(data_dir))
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Change:
+    """What an add would do: for each data file, the triples it gains."""
+
+    added: dict[str, list[ox.Triple]] = field(default_factory=dict)
+    contents: dict[str, str] = field(default_factory=dict)  # file name → new full text
+
+    @property
+    def count(self) -> int:
+        return sum(len(v) for v in self.added.values())
+
+    def summary(self) -> str:
+        if not self.count:
+            return "nothing to add: every triple is already in the graph\n"
+        lines = [f"{name}: +{len(triples)} triple(s)" for name, triples in sorted(self.added.items())]
+        return "\n".join(lines) + "\n"
+
+    def diff(self) -> str:
+        out = []
+        for name, triples in sorted(self.added.items()):
+            out.append(f"--- {name}")
+            out.extend("+ " + line for line in write_turtle(triples).splitlines() if line.strip()
+                       and not line.startswith("@prefix"))
+        return "\n".join(out) + "\n"
+
+
+def _triples(quads) -> set[ox.Triple]:
+    return {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
+
+
+def _route(triples: set[ox.Triple]) -> dict[str, list[ox.Triple]]:
+    """Group new triples by target file; blank nodes follow the entity they hang from."""
+    owner: dict[object, str] = {}
+    for t in triples:
+        if isinstance(t.subject, ox.NamedNode):
+            owner[t.subject] = target_file(t.subject.value)
+    changed = True
+    while changed:  # blank nodes: reified statements follow rdf:subject; others their referrer
+        changed = False
+        for t in triples:
+            if isinstance(t.subject, ox.BlankNode) and t.subject not in owner:
+                if t.predicate.value == RDF_SUBJECT and t.object in owner:
+                    owner[t.subject] = owner[t.object]
+                    changed = True
+            if isinstance(t.object, ox.BlankNode) and t.object not in owner and t.subject in owner:
+                owner[t.object] = owner[t.subject]
+                changed = True
+    routed: dict[str, list[ox.Triple]] = {}
+    for t in triples:
+        routed.setdefault(owner.get(t.subject, FALLBACK), []).append(t)
+    return routed
+
+
+def _conflicts(existing: set[ox.Triple], new: set[ox.Triple], ontology: set[ox.Triple]) -> list[str]:
+    """New values for properties that allow one value, where the graph already has another."""
+    functional = {t.subject for t in ontology
+                  if t.predicate.value == RDF_TYPE and t.object.value == OWL_FUNCTIONAL}
+    have: dict[tuple, set] = {}
+    for t in existing:
+        if t.predicate in functional:
+            have.setdefault((t.subject, t.predicate), set()).add(t.object)
+    problems = []
+    for t in sorted(new, key=str):
+        old = have.get((t.subject, t.predicate))
+        if old and t.object not in old:
+            was = ", ".join(sorted(str(o) for o in old))
+            problems.append(f"{compact(t.subject.value)} already has {compact(t.predicate.value)} "
+                            f"{was}; the new entry gives {t.object}: remove one of the two values")
+    return problems
+
+
+def plan_add(source: GraphSource, files) -> Change:
+    """Check new entry files and work out what adding them changes (writes nothing)."""
+    from .validation import validate
+
+    files = [Path(f) for f in files]
+    if not files:
+        raise InputError("no files to add")
+    new: set[ox.Triple] = set()
+    for path in files:
+        new |= _triples(read_quads(path))
+    existing_by_file = {p.name: _triples(read_quads(p)) for p in source.data_files}
+    existing = set().union(*existing_by_file.values()) if existing_by_file else set()
+    new -= existing
+    ontology = _triples(read_quads(source.ontology_file))
+
+    problems = _conflicts(existing, new, ontology)
+    if problems:
+        raise ConflictError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1
+                                           else ""))
+    report = validate(source.with_extra(files))
+    if not report.conforms:
+        first = next(i for i in report.issues if i.severity == "Violation")
+        where = f" ({first.where()})" if first.where() else ""
+        raise NotConformingError(
+            f"{first.focus}{where}: {first.message} "
+            f"[{report.counts()['Violation']} violation(s); 'untoc validate' shows all]", report)
+
+    change = Change()
+    for name, triples in sorted(_route(new).items()):
+        change.added[name] = triples
+        change.contents[name] = write_turtle(existing_by_file.get(name, set()) | set(triples),
+                                             PREFIXES)
+    return change
+
+
+def add(source: GraphSource, files, *, dry_run: bool = False) -> Change:
+    """Validate and merge new entries into ``data/``: all files change, or none do."""
+    data_dir = source.data_dir
+    with data_lock(data_dir):
+        recover(data_dir)
+        change = plan_add(source, files)
+        if dry_run or not change.count:
+            return change
+        staging = data_dir / STAGING
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            staging.mkdir()
+            for name, text in change.contents.items():
+                with open(staging / name, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            commit = staging / "COMMIT.tmp"
+            commit.write_text("\n".join(sorted(change.contents)) + "\n")
+            with open(commit) as fh:
+                os.fsync(fh.fileno())
+            os.replace(commit, staging / "COMMIT")
+            _fsync_dir(staging)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise UntocError(f"cannot write to {data_dir}: {exc.strerror or exc}; "
+                             "nothing was changed") from None
+        recover(data_dir)
+    return change

@@ -1,0 +1,287 @@
+"""The ``untoc`` command line: parses options, calls the library, formats the answer.
+
+Results go to stdout, messages to stderr. Every error the library raises on purpose becomes a
+one-line message and a non-zero exit (2 for input that cannot be read, 1 otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import UntocError
+
+__all__ = ["main", "cli"]
+
+
+class Failure(click.ClickException):
+    """A ClickException carrying the library error's exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _fail(exc: UntocError) -> Failure:
+    return Failure(str(exc), getattr(exc, "exit_code", 1))
+
+
+def _note(message: str) -> None:
+    click.echo(click.style(message, fg="yellow"), err=True)
+
+
+def _kg(ctx: click.Context):
+    from .graph import KnowledgeGraph
+
+    if "kg" not in ctx.obj:
+        ctx.obj["kg"] = KnowledgeGraph(ctx.obj["data"], on_rebuild=_note)
+    return ctx.obj["kg"]
+
+
+def _write(output: str | None, payload: bytes | str) -> None:
+    """Write to stdout, or atomically to a file (a temporary file renamed into place)."""
+    data = payload.encode("utf-8") if isinstance(payload, str) else payload
+    if not output or output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".untoc-", dir=target.parent if str(target.parent) else ".")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise Failure(f"{output}: {exc.strerror or exc}", 2) from None
+    _note(f"wrote {target}")
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UntocError as exc:
+            raise _fail(exc) from None
+        except KeyboardInterrupt:
+            raise Failure("interrupted", 130) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="untoc")
+@click.option("--data", "data", type=click.Path(file_okay=False), envvar="UNTOC_DATA",
+              help="Directory of instance data to use instead of the shipped data/.")
+@click.pass_context
+def cli(ctx, data):
+    """Ask, export, validate and extend the untoc-kg knowledge graph.
+
+    \b
+    Example:
+      untoc query wg-meetings
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["data"] = data
+
+
+@cli.command("queries")
+@click.pass_context
+def queries_cmd(ctx):
+    """List the saved queries with their summaries and parameters.
+
+    \b
+    Example:
+      untoc queries
+    """
+    for q in _kg(ctx).catalogue:
+        click.echo(click.style(q.name, bold=True) + f"  {q.summary}")
+        for p in q.params:
+            flags = "optional" if p.optional else (f"default {p.default}" if p.default else "required")
+            example = f"; e.g. {p.example}" if p.example else ""
+            click.echo(f"    -p {p.name} <{p.type}>  ({flags}) {p.description}{example}")
+
+
+RESULT_CHOICES = ("table", "csv", "tsv", "json", "xml", "markdown")
+RDF_CHOICES = ("turtle", "ntriples", "nquads", "trig", "jsonld", "xml")
+
+
+@cli.command("query")
+@click.argument("name", required=False)
+@click.option("--sparql", help="Ad-hoc SPARQL text instead of a saved query.")
+@click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
+              help="A parameter of the saved query (repeatable).")
+@click.option("-f", "--format", "fmt", help="table, csv, tsv, json, xml or markdown for SELECT/ASK; "
+              "turtle, ntriples, nquads, trig, jsonld or xml for CONSTRUCT/DESCRIBE.")
+@click.option("--lang", type=click.Choice(["en", "ru"]), default="en", show_default=True,
+              help="Language of the labels shown in tables.")
+@click.option("--reasoning", is_flag=True, help="Query the OWL RL closure of the graph.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE, not stdout.")
+@click.pass_context
+def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output):
+    """Run a saved query by NAME (or a .rq FILE), or --sparql TEXT.
+
+    \b
+    Examples:
+      untoc query wg-meetings
+      untoc query meetings-in-year -p year 2012 --format csv
+      untoc query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
+    """
+    from .export import serialize
+    from .querying import run_query
+    from .results import RESULT_FORMATS, format_result, term_label_lookup
+
+    kg = _kg(ctx)
+    if (name is None) == (sparql is None):
+        raise Failure("give a saved query NAME (see 'untoc queries') or --sparql TEXT", 2)
+    store = kg.store
+    if reasoning:
+        from .reasoning import reasoned_store
+
+        store = reasoned_store(kg.source, on_rebuild=_note)
+    names = [p[0] for p in params]
+    if len(set(names)) != len(names):
+        raise Failure("a parameter is given twice", 2)
+    if sparql is not None:
+        if params:
+            raise Failure("-p applies to saved queries only", 2)
+        result = run_query(store, sparql)
+    else:
+        saved = kg.saved(name)
+        result = run_query(store, saved.text, saved.bindings(dict(params)))
+    if result.kind == "GRAPH":
+        fmt = fmt or "turtle"
+        if fmt not in RDF_CHOICES:
+            raise Failure(f"CONSTRUCT/DESCRIBE results need an RDF format: {', '.join(RDF_CHOICES)}", 2)
+        import pyoxigraph as ox
+
+        from .export import load_context
+
+        quads = [ox.Quad(t.subject, t.predicate, t.object) for t in result.triples]
+        context = load_context(kg.source) if fmt == "jsonld" else None
+        if fmt in ("nquads", "trig"):
+            fmt = {"nquads": "ntriples", "trig": "turtle"}[fmt]  # one default graph
+        _write(output, serialize(quads, fmt, context=context))
+        return
+    fmt = fmt or "table"
+    if fmt not in RESULT_FORMATS:
+        raise Failure(f"unknown results format {fmt!r}; use one of {', '.join(RESULT_FORMATS)}", 2)
+    labels = term_label_lookup(store, lang) if fmt in ("table", "markdown") else None
+    _write(output, format_result(result, fmt, labels=labels))
+
+
+@cli.command("describe")
+@click.argument("thing")
+@click.option("--lang", type=click.Choice(["en", "ru"]), default="en", show_default=True)
+@click.pass_context
+def describe_cmd(ctx, thing, lang):
+    """Show one entity by IRI, CURIE or part of a label (English or Russian).
+
+    \b
+    Examples:
+      untoc describe meeting:wg-ic-3
+      untoc describe "7/4"
+      untoc describe "Вена" --lang ru
+    """
+    from .describe import describe, find_entity
+    from .results import term_label_lookup
+
+    store = _kg(ctx).store
+    iri = find_entity(store, thing)
+    click.echo(describe(store, iri).to_text(term_label_lookup(store, lang)), nl=False)
+
+
+@cli.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text",
+              show_default=True)
+@click.pass_context
+def validate_cmd(ctx, files, fmt):
+    """Check the graph, or new entry FILES together with it, against the shapes.
+
+    Exit 0 when it conforms, 1 on violations, 2 when a file cannot be read.
+
+    \b
+    Examples:
+      untoc validate
+      untoc validate new-meeting.ttl --format json
+    """
+    from .loading import read_quads
+    from .validation import validate
+
+    kg = _kg(ctx)
+    for f in files:
+        read_quads(Path(f))
+    report = validate(kg.source.with_extra(files))
+    out = {"text": report.to_text, "json": report.to_json, "turtle": report.to_turtle}[fmt]()
+    click.echo(out, nl=False)
+    if not report.conforms:
+        ctx.exit(1)
+
+
+@cli.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.pass_context
+def add_cmd(ctx, files, dry_run):
+    """Validate new entry FILES and merge them into the data, all or nothing.
+
+    \b
+    Examples:
+      untoc add new-meeting.ttl --dry-run
+      untoc add new-meeting.ttl
+    """
+    from .adding import add
+
+    kg = _kg(ctx)
+    change = add(kg.source, files, dry_run=dry_run)
+    if dry_run:
+        click.echo(change.diff() if change.count else change.summary(), nl=False)
+        _note("dry run: nothing written")
+    else:
+        click.echo(change.summary(), nl=False)
+
+
+@cli.command("export")
+@click.option("-f", "--format", "fmt", type=click.Choice(RDF_CHOICES), default="turtle",
+              show_default=True)
+@click.option("--reasoning", is_flag=True, help="Include the OWL RL inferences (own named graph).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE, not stdout.")
+@click.pass_context
+def export_cmd(ctx, fmt, reasoning, output):
+    """Export ontology, data and shapes with a VoID/DCAT description.
+
+    \b
+    Examples:
+      untoc export --format trig -o untoc.trig
+      untoc export --format jsonld --reasoning -o untoc.jsonld
+    """
+    from .export import export
+
+    kg = _kg(ctx)
+    store = None
+    if reasoning:
+        from .reasoning import reasoned_store
+
+        store = reasoned_store(kg.source, on_rebuild=_note)
+    _write(output, export(kg.source, fmt, reasoning=reasoning, store=store))
+
+
+@cli.command("stats")
+@click.pass_context
+def stats_cmd(ctx):
+    """Counts per class and property; entities lacking an English or Russian label.
+
+    \b
+    Example:
+      untoc stats
+    """
+    from .stats import stats
+
+    click.echo(stats(_kg(ctx).store).to_text(), nl=False)
+
+
+def main() -> None:
+    cli(obj={})

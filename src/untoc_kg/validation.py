@@ -1,0 +1,162 @@
+"""Checking the graph, or new entries together with it, against the SHACL shapes."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .loading import GraphSource, read_rdflib
+from .namespaces import compact
+
+__all__ = ["Issue", "Report", "validate", "locate_subjects", "SEVERITIES"]
+
+SH = "http://www.w3.org/ns/shacl#"
+SEVERITIES = ("Violation", "Warning", "Info")
+
+
+@dataclass
+class Issue:
+    """One SHACL result, with where the entity is written when that can be found."""
+
+    focus: str
+    severity: str
+    message: str
+    shape: str | None = None
+    path: str | None = None
+    value: str | None = None
+    component: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+    def where(self) -> str:
+        if not self.file:
+            return ""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass
+class Report:
+    issues: list[Issue] = field(default_factory=list)
+    graph: object = None  # the SHACL report graph (rdflib)
+
+    @property
+    def conforms(self) -> bool:
+        return not any(i.severity == "Violation" for i in self.issues)
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in SEVERITIES}
+        for i in self.issues:
+            out[i.severity] += 1
+        return out
+
+    def by_entity(self) -> dict[str, list[Issue]]:
+        """Issues grouped by focus entity, most severe first within each group."""
+        groups: dict[str, list[Issue]] = defaultdict(list)
+        for issue in sorted(self.issues, key=lambda i: (SEVERITIES.index(i.severity), i.focus,
+                                                         i.path or "", i.message)):
+            groups[issue.focus].append(issue)
+        return dict(sorted(groups.items(), key=lambda kv: (
+            min(SEVERITIES.index(i.severity) for i in kv[1]), kv[0])))
+
+    def to_text(self) -> str:
+        if not self.issues:
+            return "conforms: no violations, warnings or notes\n"
+        lines = []
+        for focus, issues in self.by_entity().items():
+            where = issues[0].where()
+            lines.append(f"{focus}" + (f"  ({where})" if where else ""))
+            for i in issues:
+                detail = ", ".join(x for x in (
+                    f"property {i.path}" if i.path else "",
+                    f"value {i.value}" if i.value else "",
+                    f"shape {i.shape}" if i.shape else "") if x)
+                lines.append(f"  {i.severity}: {i.message}" + (f" [{detail}]" if detail else ""))
+        c = self.counts()
+        lines.append(f"{c['Violation']} violation(s), {c['Warning']} warning(s), {c['Info']} note(s)")
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> str:
+        return json.dumps({"conforms": self.conforms, "counts": self.counts(),
+                           "results": [asdict(i) for i in self.issues]},
+                          indent=2, ensure_ascii=False) + "\n"
+
+    def to_turtle(self) -> str:
+        return self.graph.serialize(format="turtle")
+
+
+def _show(term) -> str | None:
+    if term is None:
+        return None
+    import rdflib
+
+    if isinstance(term, rdflib.URIRef):
+        return compact(str(term))
+    if isinstance(term, rdflib.BNode):
+        return "[]"
+    return repr(str(term)) if not term.language else f"{str(term)!r}@{term.language}"
+
+
+def locate_subjects(paths) -> dict[str, tuple[str, int]]:
+    """IRI → (file, line) of the first line that starts a statement about it in each file."""
+    import pyoxigraph as ox
+
+    found: dict[str, tuple[str, int]] = {}
+    for path in paths:
+        path = Path(path)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            subjects = {q.subject.value for q in ox.parse(path=str(path))
+                        if isinstance(q.subject, ox.NamedNode)}
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        for iri in subjects:
+            if iri in found:
+                continue
+            needles = (f"<{iri}>", compact(iri))
+            for n, text in enumerate(lines, 1):
+                if text.lstrip().startswith(needles):
+                    found[iri] = (str(path), n)
+                    break
+    return found
+
+
+def validate(source: GraphSource, graph=None) -> Report:
+    """Validate ontology + data (+ ``source.extra_files``) against the shapes.
+
+    With extra files (new entries), issues are reported for the entities those files describe,
+    plus any violation the combined graph has elsewhere.
+    """
+    import pyshacl
+    import rdflib
+
+    data = graph if graph is not None else read_rdflib(
+        [source.ontology_file, *source.data_files, *source.extra_files])
+    shapes = read_rdflib([source.shapes_file])
+    _, report_graph, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
+        allow_infos=True)
+
+    new_subjects: set[str] | None = None
+    if source.extra_files:
+        new_subjects = {str(s) for s in read_rdflib(source.extra_files).subjects()}
+    where = locate_subjects([*source.extra_files, *source.data_files])
+
+    sh = rdflib.Namespace(SH)
+    issues = []
+    for result in report_graph.subjects(rdflib.RDF.type, sh.ValidationResult):
+        get = lambda p: report_graph.value(result, p)  # noqa: E731
+        focus = get(sh.focusNode)
+        severity = str(get(sh.resultSeverity) or SH + "Violation").rsplit("#", 1)[-1]
+        if new_subjects is not None and str(focus) not in new_subjects and severity != "Violation":
+            continue
+        messages = sorted(str(m) for m in report_graph.objects(result, sh.resultMessage))
+        file, line = where.get(str(focus), (None, None))
+        issues.append(Issue(
+            focus=_show(focus), severity=severity,
+            message=messages[0] if messages else "does not conform",
+            shape=_show(get(sh.sourceShape)), path=_show(get(sh.resultPath)),
+            value=_show(get(sh.value)),
+            component=_show(get(sh.sourceConstraintComponent)), file=file, line=line))
+    return Report(issues=issues, graph=report_graph)
