@@ -144,27 +144,30 @@ def term_label_lookup(store, lang: str):
     return lookup
 
 
-def _cell(term, labels) -> str:
+def _cell(term, labels, width: int | None = None) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
         name = compact(term.value)
         label = labels(term.value) if labels else None
+        if label and width and len(label) > width:
+            label = label[: width - 1].rstrip() + "…"
         return f"{label} ({name})" if label else name
     if isinstance(term, ox.BlankNode):
         return "_:" + term.value
     return " ".join(term.value.split())
 
 
-def _grid(result: QueryResult, labels) -> tuple[list[str], list[list[str]]]:
+def _grid(result: QueryResult, labels, width: int | None = None):
     if result.kind == "ASK":
         return ["boolean"], [["true" if result.boolean else "false"]]
-    return result.variables, [[_cell(row.get(v), labels) for v in result.variables]
+    return result.variables, [[_cell(row.get(v), labels, width) for v in result.variables]
                               for row in result.rows]
 
 
 def _table(result: QueryResult, labels) -> str:
-    head, rows = _grid(result, labels)
+    # Long official names would make terminal tables unreadable: labels are shortened here only.
+    head, rows = _grid(result, labels, width=40)
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(head)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]

@@ -98,6 +98,35 @@ def _show(term) -> str | None:
     return repr(str(term)) if not term.language else f"{str(term)!r}@{term.language}"
 
 
+def _shape_name(shapes, shape) -> str | None:
+    """A property shape is a blank node: name the node shape that holds it instead."""
+    import rdflib
+
+    if isinstance(shape, rdflib.BNode):
+        owner = shapes.value(None, rdflib.URIRef(SH + "property"), shape)
+        if owner is not None:
+            return _show(owner)
+    return _show(shape)
+
+
+def _path_text(graph, path) -> str | None:
+    """A SHACL path in SPARQL-like syntax: p, ^p, (p | q), p/q."""
+    import rdflib
+    from rdflib.collection import Collection
+
+    if path is None or not isinstance(path, rdflib.BNode):
+        return _show(path)
+    alt = graph.value(path, rdflib.URIRef(SH + "alternativePath"))
+    if alt is not None:
+        return "(" + " | ".join(_path_text(graph, p) or "?" for p in Collection(graph, alt)) + ")"
+    inv = graph.value(path, rdflib.URIRef(SH + "inversePath"))
+    if inv is not None:
+        return "^" + (_path_text(graph, inv) or "?")
+    if graph.value(path, rdflib.RDF.first) is not None:
+        return "/".join(_path_text(graph, p) or "?" for p in Collection(graph, path))
+    return "[]"
+
+
 def locate_subjects(paths) -> dict[str, tuple[str, int]]:
     """IRI → (file, line) of the first line that starts a statement about it in each file."""
     import pyoxigraph as ox
@@ -134,29 +163,37 @@ def validate(source: GraphSource, graph=None) -> Report:
     data = graph if graph is not None else read_rdflib(
         [source.ontology_file, *source.data_files, *source.extra_files])
     shapes = read_rdflib([source.shapes_file])
+    focus = None
+    if source.extra_files:
+        # New entries are checked on their own entities (and what those entities touch), which is
+        # what makes validating an entry fast however large the graph is.
+        focus = sorted({s for s in read_rdflib(source.extra_files).subjects()}, key=str)
+        if not focus:
+            return Report(issues=[], graph=rdflib.Graph())
     _, report_graph, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
-        allow_infos=True)
+        allow_infos=True, focus_nodes=focus)
 
-    new_subjects: set[str] | None = None
-    if source.extra_files:
-        new_subjects = {str(s) for s in read_rdflib(source.extra_files).subjects()}
     where = locate_subjects([*source.extra_files, *source.data_files])
 
     sh = rdflib.Namespace(SH)
     issues = []
     for result in report_graph.subjects(rdflib.RDF.type, sh.ValidationResult):
         get = lambda p: report_graph.value(result, p)  # noqa: E731
-        focus = get(sh.focusNode)
+        node = get(sh.focusNode)
         severity = str(get(sh.resultSeverity) or SH + "Violation").rsplit("#", 1)[-1]
-        if new_subjects is not None and str(focus) not in new_subjects and severity != "Violation":
-            continue
         messages = sorted(str(m) for m in report_graph.objects(result, sh.resultMessage))
-        file, line = where.get(str(focus), (None, None))
+        file, line = where.get(str(node), (None, None))
+        message = messages[0] if messages else "does not conform"
+        # pyshacl fills these in for SPARQL constraints only; core constraints get them here.
+        for slot, term in (("{$this}", node), ("{$value}", get(sh.value)),
+                           ("{$path}", get(sh.resultPath))):
+            if slot in message:
+                message = message.replace(slot, _show(term) or "")
         issues.append(Issue(
-            focus=_show(focus), severity=severity,
-            message=messages[0] if messages else "does not conform",
-            shape=_show(get(sh.sourceShape)), path=_show(get(sh.resultPath)),
+            focus=_show(node), severity=severity, message=message,
+            shape=_shape_name(shapes, get(sh.sourceShape)),
+            path=_path_text(report_graph, get(sh.resultPath)),
             value=_show(get(sh.value)),
             component=_show(get(sh.sourceConstraintComponent)), file=file, line=line))
     return Report(issues=issues, graph=report_graph)
