@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +30,6 @@ FIXTURES = ROOT / "tests" / "fixtures" / "shapes"
 CHECK_FIXTURES = ROOT / "tests" / "fixtures" / "checks"
 
 UNTOC = Namespace("https://w3id.org/untoc/ontology#")
-UNTOCSH = Namespace("https://w3id.org/untoc/shapes#")
-ID = "https://w3id.org/untoc/id/"
 
 VALID = sorted((FIXTURES / "valid").glob("*.ttl"))
 INVALID = sorted((FIXTURES / "invalid").glob("*.ttl"))
@@ -159,29 +157,11 @@ def run_oxigraph(store: pyoxigraph.Store, query: str) -> list:
 
 @pytest.fixture(scope="module", autouse=True)
 def _reuse_parsed_sparql():
-    """Speed only: pyshacl hands rdflib the same SPARQL text once per focus node, and rdflib parses it every
-    time (~25 ms each). Reuse the translated query (rdflib's prepared queries are made for reuse with other
-    initial bindings); results are unchanged."""
-    from rdflib.plugins.sparql import processor
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
+    """Speed only: the library's validation parses each SPARQL constraint once; the tests do too."""
+    from untoc_kg.validation import prepared_sparql
 
-    original = processor.SPARQLProcessor.query
-
-    @lru_cache(maxsize=512)
-    def prepared(text, base, namespaces):
-        return translateQuery(parseQuery(text), base, dict(namespaces))
-
-    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):  # noqa: N803
-        if isinstance(strOrQuery, str):
-            strOrQuery = prepared(strOrQuery, base, tuple(sorted((initNs or {}).items())))
-        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(processor.SPARQLProcessor, "query", query)
-    yield
-    mp.undo()
-
+    with prepared_sparql():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -306,29 +286,11 @@ def test_every_node_shape_has_fixtures(shapes):
 # ---- fixtures: a user's new entry validated with the ontology and the shipped data ----------------------------
 
 
-@contextmanager
 def _targets_limited_to(nodes: set):
-    """Speed only: validate the whole graph but start from these focus nodes alone.
+    """Validate the whole graph but start from the fixture's own nodes (see untoc_kg.validation)."""
+    from untoc_kg.validation import limited_targets
 
-    pyshacl's own ``focus_nodes`` option also filters the value nodes of nested shapes (sh:qualifiedValueShape,
-    sh:or, ...), which changes results; restricting the shapes' targets (Shape.focus_nodes) does not.
-    """
-    from pyshacl.shape import Shape
-
-    original = getattr(Shape, "focus_nodes", None)
-    if original is None:  # another pyshacl: validate everything, the results are then filtered by the caller
-        yield
-        return
-
-    def focus_nodes(self, data_graph, debug=False):
-        return {n for n in original(self, data_graph, debug=debug) if n in nodes}
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(Shape, "focus_nodes", focus_nodes)
-    try:
-        yield
-    finally:
-        mp.undo()
+    return limited_targets(nodes)
 
 
 def _validate_fixture(path: Path, shipped: Graph, shapes: Graph) -> tuple[list[dict], set]:
@@ -390,8 +352,8 @@ def test_shipped_graph_conforms_after_owl_rl_closure(shipped, shapes, ontology):
         closed.add(triple)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
     rows = validate(closed, shapes, ont_graph=ontology)
-    bad = [r for r in rows if r["severity"] == SH.Violation]
-    assert not bad, f"{len(bad)} violations after OWL RL closure:\n" + describe(bad, shapes)
+    bad = [r for r in rows if r["severity"] in (SH.Violation, SH.Warning)]
+    assert not bad, f"{len(bad)} results after OWL RL closure:\n" + describe(bad, shapes)
 
 
 # ---- integrity checks ---------------------------------------------------------------------------------------------

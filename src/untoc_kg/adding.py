@@ -25,7 +25,8 @@ from .loading import GraphSource, read_quads
 from .namespaces import PREFIXES, compact
 from .turtle import write_turtle
 
-__all__ = ["Change", "plan_add", "add", "recover", "data_lock", "target_file"]
+__all__ = ["Change", "plan_add", "add", "recover", "data_lock", "target_file", "canonical_text",
+           "format_files", "stale_files"]
 
 STAGING = ".untoc-staging"
 LOCK = ".untoc.lock"
@@ -125,6 +126,44 @@ class Change:
         return "\n".join(out) + "\n"
 
 
+def _leading_comments(path: Path) -> str:
+    """The comment block a file starts with (kept when the file is rewritten)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    head = []
+    for line in lines:
+        if line.startswith("#"):
+            head.append(line)
+        elif line.strip() or not head:
+            break
+    return "\n".join(head) + "\n\n" if head else ""
+
+
+def canonical_text(path: Path, triples) -> str:
+    """The file's text in the canonical layout: its leading comments, then sorted Turtle."""
+    return _leading_comments(path) + write_turtle(triples, PREFIXES)
+
+
+def stale_files(paths) -> list[Path]:
+    """The files whose text differs from their canonical layout."""
+    return [p for p in map(Path, paths)
+            if canonical_text(p, _triples(read_quads(p))) != p.read_text(encoding="utf-8")]
+
+
+def format_files(paths) -> list[Path]:
+    """Rewrite Turtle files in the canonical layout (atomically); returns the files that changed."""
+    changed = []
+    for path in stale_files(paths):
+        text = canonical_text(path, _triples(read_quads(path)))
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+        changed.append(path)
+    return changed
+
+
 def _triples(quads) -> set[ox.Triple]:
     return {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
 
@@ -200,8 +239,8 @@ def plan_add(source: GraphSource, files) -> Change:
     change = Change()
     for name, triples in sorted(_route(new).items()):
         change.added[name] = triples
-        change.contents[name] = write_turtle(existing_by_file.get(name, set()) | set(triples),
-                                             PREFIXES)
+        change.contents[name] = canonical_text(source.data_dir / name,
+                                               existing_by_file.get(name, set()) | set(triples))
     return change
 
 

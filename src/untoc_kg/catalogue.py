@@ -39,6 +39,8 @@ _PARAM = re.compile(
 _EXAMPLE = re.compile(r"\s*Example:\s*(?P<ex>\S.*?)\s*$")
 _LANG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 _IRI_BAD = re.compile(r'[\s<>"{}|\\^`]')
+# Schemes accepted for IRIs written without "//"; anything else of the form x:y is a CURIE.
+_SCHEMES = {"http", "https", "urn", "mailto", "tag", "file"}
 _CURIE = re.compile(r"^(?P<prefix>[A-Za-z][\w.-]*)?:(?P<local>\S*)$")
 
 
@@ -48,9 +50,10 @@ def expand_iri(value: str) -> str:
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1]
     m = _CURIE.match(text)
-    if m and m.group("prefix") in PREFIXES and not text.startswith(("http:", "https:", "urn:")):
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+    if m and m.group("prefix") in PREFIXES and scheme not in _SCHEMES:
         text = PREFIXES[m.group("prefix")] + m.group("local")
-    elif not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text):
+    elif scheme not in _SCHEMES and "://" not in text:
         known = ", ".join(sorted(PREFIXES))
         raise ValueError(f"{value!r} is neither an absolute IRI nor a CURIE with a known prefix ({known})")
     if _IRI_BAD.search(text):

@@ -244,6 +244,32 @@ def add_cmd(ctx, files, dry_run):
         click.echo(change.summary(), nl=False)
 
 
+@cli.command("fmt")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, exists=True))
+@click.option("--check", is_flag=True, help="Only report files not in the canonical layout (exit 1).")
+@click.pass_context
+def fmt_cmd(ctx, files, check):
+    """Rewrite data files (default: all of data/) in the canonical, sorted Turtle layout.
+
+    \b
+    Examples:
+      untoc fmt
+      untoc fmt --check
+    """
+    from .adding import format_files, stale_files
+
+    paths = [Path(f) for f in files] or _kg(ctx).source.data_files
+    if check:
+        stale = stale_files(paths)
+        for p in stale:
+            click.echo(f"{p}: not in the canonical layout (run 'untoc fmt')")
+        if stale:
+            ctx.exit(1)
+        return
+    for p in format_files(paths):
+        click.echo(f"reformatted {p}")
+
+
 @cli.command("export")
 @click.option("-f", "--format", "fmt", type=click.Choice(RDF_CHOICES), default="turtle",
               show_default=True)

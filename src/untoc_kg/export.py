@@ -20,7 +20,7 @@ from .namespaces import BASE, ID, PREFIXES
 from .turtle import write_turtle
 
 __all__ = ["EXPORT_FORMATS", "GRAPH_VOID", "DATASET", "dataset_quads", "void_description",
-           "build_context", "serialize", "export"]
+           "build_context", "write_context", "load_context", "serialize", "export"]
 
 EXPORT_FORMATS = {
     "turtle": ".ttl", "ntriples": ".nt", "nquads": ".nq", "trig": ".trig", "jsonld": ".jsonld",
@@ -199,3 +199,13 @@ def load_context(source: GraphSource) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the JSON-LD context: {exc}", path=str(path)) from None
+
+
+def write_context(source: GraphSource | None = None) -> Path:
+    """Regenerate ontology/context.jsonld from the ontology (after adding or renaming terms)."""
+    source = source or GraphSource.default()
+    path = Path(source.ontology_file).with_name("context.jsonld")
+    context = build_context(read_quads(source.ontology_file))
+    path.write_text(json.dumps(context, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+                    encoding="utf-8")
+    return path

@@ -40,7 +40,8 @@ def reason(source: GraphSource):
     full = closure(base)
     inferred = rdflib.Graph()
     for t in full:
-        if t not in base:
+        # OWL RL rules also derive generalized triples (literal subjects), which RDF cannot hold.
+        if t not in base and not isinstance(t[0], rdflib.Literal) and isinstance(t[1], rdflib.URIRef):
             inferred.add(t)
     return ontology, data, inferred
 
