@@ -441,3 +441,21 @@ def test_fmt_rewrites_a_scrambled_file(tmp_path):
     text = path.read_text()
     assert text.startswith("# kept\n") and text.index("example.org/a") < text.index("example.org/b")
     assert run("fmt", "--check", str(path)).exit_code == 0
+
+
+@pytest.mark.parametrize("args, code", [
+    (["export", "--format", "yaml"], 2),
+    (["frobnicate"], 2),
+    (["query", "nosuch"], 2),
+    (["query", "wg-meetings", "-p", "body"], 2),
+    (["validate", str(ENTRIES / "malformed.ttl")], 2),
+    (["describe", "no such thing anywhere"], 2),
+])
+def test_installed_command_errors_are_one_line(args, code):
+    """Through the real entry point (not CliRunner): one line on stderr, the exit code, no traceback."""
+    proc = subprocess.run([sys.executable, "-c", "from untoc_kg.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == code
+    assert proc.stdout == ""
+    lines = [line for line in proc.stderr.strip().splitlines() if not line.endswith(" cache")]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr

@@ -136,21 +136,24 @@ def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output):
     kg = _kg(ctx)
     if (name is None) == (sparql is None):
         raise Failure("give a saved query NAME (see 'untoc queries') or --sparql TEXT", 2)
-    store = kg.store
+    names = [p[0] for p in params]
+    if len(set(names)) != len(names):
+        raise Failure("a parameter is given twice", 2)
+    if sparql is not None and params:
+        raise Failure("-p applies to saved queries only", 2)
+    # Check the question and its parameters before opening (or building) the store.
+    if sparql is not None:
+        text, bindings = sparql, None
+    else:
+        saved = kg.saved(name)
+        text, bindings = saved.text, saved.bindings(dict(params))
     if reasoning:
         from .reasoning import reasoned_store
 
         store = reasoned_store(kg.source, on_rebuild=_note)
-    names = [p[0] for p in params]
-    if len(set(names)) != len(names):
-        raise Failure("a parameter is given twice", 2)
-    if sparql is not None:
-        if params:
-            raise Failure("-p applies to saved queries only", 2)
-        result = run_query(store, sparql)
     else:
-        saved = kg.saved(name)
-        result = run_query(store, saved.text, saved.bindings(dict(params)))
+        store = kg.store
+    result = run_query(store, text, bindings)
     if result.kind == "GRAPH":
         fmt = fmt or "turtle"
         if fmt not in RDF_CHOICES:
@@ -309,5 +312,46 @@ def stats_cmd(ctx):
     click.echo(stats(_kg(ctx).store).to_text(), nl=False)
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, type=click.IntRange(0, 65535), show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--timeout", default=10.0, type=click.FloatRange(min=0, min_open=True),
+              show_default=True, help="Seconds a query may run before it is stopped (503).")
+@click.option("--max-rows", default=10000, type=click.IntRange(min=1), show_default=True,
+              help="Most rows (or triples) a query may return; more is an error (422).")
+@click.pass_context
+def serve_cmd(ctx, host, port, timeout, max_rows):
+    """Publish the graph over HTTP: SPARQL endpoint, saved queries, entity pages, timeline.
+
+    Read-only; bound to this machine unless --host says otherwise.
+
+    \b
+    Example:
+      untoc serve --port 8080
+    """
+    from .serving import Service, make_server, serve
+
+    service = Service(ctx.obj["data"], timeout=timeout, max_rows=max_rows, on_rebuild=_note)
+    server = make_server(service, host, port)
+    bound_host, bound_port = server.server_address[:2]
+    click.echo(f"serving http://{bound_host}:{bound_port}/ (Ctrl-C stops)")
+    serve(server)
+
+
 def main() -> None:
-    cli(obj={})
+    """Entry point: like click's standalone mode, but every error is a single line on stderr."""
+    try:
+        code = cli.main(obj={}, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Error: aborted", err=True)
+        code = 130
+    except click.ClickException as exc:
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+        code = exc.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -143,6 +144,8 @@ def _syntax_error(path: Path, exc: Exception) -> InputError:
     # pyoxigraph appends "(file, line N)" to its message; the position is reported separately.
     if message.endswith(")") and " (" in message:
         message = message[: message.rindex(" (")]
+    message = re.sub(r"^Parser error (at|between) line \d+ column \d+( and line \d+ column \d+)?: ",
+                     "", message)
     return InputError(message, path=str(path), line=getattr(exc, "lineno", None),
                       column=getattr(exc, "offset", None))
 

@@ -1,0 +1,484 @@
+"""Benchmark runner: one table of timings and peak memory at several graph sizes.
+
+    python benchmarks/run.py                          # 10k triples, 3 repeats (a couple of minutes)
+    python benchmarks/run.py --sizes 10k,100k --repeat 3 --out docs/bench.md
+    python benchmarks/run.py --smoke                  # tiny and quick: checks that everything runs
+
+For each size the data is generated with ``benchmarks/generate.py`` (fixed seed) into the work
+directory, with its own query cache (``UNTOC_CACHE_DIR`` points there: the user's cache is never
+touched). Every measurement runs in a fresh subprocess; its peak resident memory is that process's
+``ru_maxrss`` (``os.wait4``), so it includes the interpreter and the imported libraries.
+
+Operations (``--ops``, comma-separated groups; default all):
+
+``parse``    rdflib ``Graph.parse`` vs pyoxigraph ``parse`` (no store) vs our ``open_store`` building the
+             on-disk cache from nothing, and reopening the cached store (warm); same files each time:
+             ontology, data, shapes. Timed inside the process (imports excluded).
+``queries``  every saved query with its example parameters, on our cached pyoxigraph store
+             (``run_query``) and on rdflib's engine over an rdflib graph of the same files
+             (``run_query_rdflib``); one process per engine runs all queries ``--repeat`` times (the
+             load is not counted); a run longer than ``--cap`` seconds is stopped and reported as
+             "> cap". Peak memory is that of the whole batch (the "all saved queries" row).
+``cli``      wall time of whole commands: warm ``untoc --data DIR query wg-meetings`` vs
+             ``python -c "import rdflib"`` (and ``python -c pass``), ``--cli-runs`` times each.
+``entry``    ``untoc --data DIR validate tests/fixtures/entries/new-meeting.ttl`` (whole command).
+``full``     ``untoc --data DIR validate`` (whole graph), ``--full-repeat`` runs, capped at ``--op-cap``.
+``closure``  OWL RL closure (owlrl, ``untoc_kg.reasoning.closure``) of ontology + data, at sizes up
+             to ``--closure-max`` only, capped at ``--op-cap``.
+
+The ratio column divides a row's median by the median of the alternative named next to it, measured
+in the same run (< 1 means faster than the alternative).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+
+ENTRY = ROOT / "tests" / "fixtures" / "entries" / "new-meeting.ttl"
+SEED = 1
+HEADER = "| operation | size | engine | runs | median | peak RSS | ratio | note |"
+RULE = "|---|---|---|---:|---:|---:|---|---|"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Child side: one operation, measured inside a fresh interpreter
+# ---------------------------------------------------------------------------------------------------
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+
+def _files(data_dir: str):
+    from untoc_kg.loading import GraphSource
+
+    source = GraphSource.default(data_dir)
+    return source, [p for _, p in source.graphs(shapes=True)]
+
+
+def child(op: str, data_dir: str, options: dict) -> dict:
+    if op == "parse-rdflib":
+        import rdflib
+
+        _, files = _files(data_dir)
+        t = time.perf_counter()
+        g = rdflib.Graph()
+        for path in files:
+            g.parse(str(path), format="turtle")
+        return {"seconds": time.perf_counter() - t, "triples": len(g)}
+    if op == "parse-oxigraph":
+        import pyoxigraph as ox
+
+        _, files = _files(data_dir)
+        t = time.perf_counter()
+        n = 0
+        for path in files:
+            for _ in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+                n += 1
+        return {"seconds": time.perf_counter() - t, "triples": n}
+    if op in ("store-cold", "store-warm"):
+        from untoc_kg.loading import open_store
+
+        source, _ = _files(data_dir)
+        t = time.perf_counter()
+        store = open_store(source)
+        answer = bool(store.query("ASK { GRAPH ?g { ?s ?p ?o } }"))
+        seconds = time.perf_counter() - t
+        return {"seconds": seconds, "quads": len(store) if op == "store-cold" else None, "ask": answer}
+    if op in ("queries-oxigraph", "queries-rdflib"):
+        return _child_queries(op, data_dir, options)
+    if op == "closure":
+        from untoc_kg.loading import read_rdflib
+        from untoc_kg.reasoning import closure
+
+        source, _ = _files(data_dir)
+        graph = read_rdflib([source.ontology_file, *source.data_files])
+        t = time.perf_counter()
+        full = closure(graph)
+        return {"seconds": time.perf_counter() - t, "triples": len(graph), "closure": len(full)}
+    raise SystemExit(f"unknown child operation {op}")
+
+
+def _child_queries(op: str, data_dir: str, options: dict) -> dict:
+    from untoc_kg.catalogue import Catalogue
+    from untoc_kg.querying import run_query, run_query_rdflib
+
+    source, files = _files(data_dir)
+    catalogue = Catalogue.from_dir(source.queries_dir)
+    t = time.perf_counter()
+    if op == "queries-oxigraph":
+        from untoc_kg.loading import open_store
+
+        target = open_store(source)  # warm: the parent built the cache
+        run = run_query
+    else:
+        import rdflib
+
+        target = rdflib.Graph()
+        for path in files:
+            target.parse(str(path), format="turtle")
+        run = run_query_rdflib
+    load = time.perf_counter() - t
+    cap, repeat = float(options["cap"]), int(options["repeat"])
+    signal.signal(signal.SIGALRM, _alarm)
+    out = {}
+    for q in catalogue:
+        if options.get("only") and q.name not in options["only"]:
+            continue
+        bindings = q.bindings({p.name: p.example for p in q.params if p.example})
+        times, rows, capped = [], None, False
+        for _ in range(repeat):
+            t = time.perf_counter()
+            signal.setitimer(signal.ITIMER_REAL, cap)
+            try:
+                result = run(target, q.text, bindings)
+            except _Timeout:
+                capped = True
+                break
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            times.append(time.perf_counter() - t)
+            rows = (len(result.rows) if result.kind == "SELECT" else
+                    len({str(t) for t in result.triples}) if result.kind == "GRAPH"  # distinct triples
+                    else int(bool(result.boolean)))
+        out[q.name] = {"times": times, "rows": rows, "capped": capped}
+    return {"load": load, "queries": out}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parent side: run a command in a subprocess, measure wall time and its own peak RSS
+# ---------------------------------------------------------------------------------------------------
+
+def measure(cmd: list[str], cap: float, env: dict | None = None) -> dict:
+    """Run ``cmd``; wall seconds, its peak RSS (MiB), exit code, whether the cap stopped it."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=str(ROOT),
+                                start_new_session=True)
+        killed = threading.Event()
+
+        def kill():
+            killed.set()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        timer = threading.Timer(cap, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return {"wall": wall, "rss": usage.ru_maxrss / 1024, "code": proc.returncode,
+                "capped": killed.is_set(), "stdout": out.read().decode(errors="replace"),
+                "stderr": err.read().decode(errors="replace")}
+
+
+def run_child(op: str, data_dir: Path, env: dict, proc_cap: float, **options) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", op, "--data", str(data_dir),
+           "--child-options", json.dumps(options)]
+    m = measure(cmd, proc_cap, env)
+    if m["capped"]:
+        return {"capped": True, "rss": m["rss"], "wall": m["wall"]}
+    if m["code"] != 0:
+        raise RuntimeError(f"{op} failed (exit {m['code']}):\n{m['stderr'][-2000:]}")
+    result = json.loads(m["stdout"].strip().splitlines()[-1])
+    result.update(rss=m["rss"], wall=m["wall"], capped=False)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------------------------------
+
+class Table:
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def add(self, operation, size, engine, runs, times, rss=None, capped=False, cap=None,
+            versus=None, note="") -> dict:
+        row = {"operation": operation, "size": size, "engine": engine, "runs": runs,
+               "median": statistics.median(times) if times else None, "rss": rss,
+               "capped": capped, "cap": cap, "versus": versus, "note": note}
+        self.rows.append(row)
+        return row
+
+    @staticmethod
+    def _seconds(row) -> str:
+        s = row["median"]
+        if s is None:
+            return f"> {row['cap']:g} s (cap)" if row["capped"] else "not run"
+        text = f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+        return text + (" (some runs > cap)" if row["capped"] else "")
+
+    @staticmethod
+    def _ratio(row) -> str:
+        alt = row["versus"]
+        if alt is None:
+            return ""
+        a, b = row["median"], alt["median"]
+        name = alt["engine"]
+        if a is None and b is None:
+            return f"? vs {name}"
+        if b is None:  # the alternative hit the cap
+            return f"< {a / alt['cap']:.3g} vs {name}"
+        if a is None:
+            return f"> {row['cap'] / b:.3g} vs {name}"
+        return f"{a / b:.3g} vs {name}"
+
+    def markdown(self) -> str:
+        lines = [HEADER, RULE]
+        # group the rows of one operation (and engine) together, sizes in the order they were run
+        first: dict[tuple, int] = {}
+        for i, r in enumerate(self.rows):
+            first.setdefault((r["operation"], r["engine"]), i)
+        for r in sorted(self.rows, key=lambda r: first[(r["operation"], r["engine"])]):
+            rss = f"{r['rss']:.0f} MiB" if r["rss"] is not None else "—"
+            lines.append(f"| {r['operation']} | {r['size']} | {r['engine']} | {r['runs']} | "
+                         f"{self._seconds(r)} | {rss} | {self._ratio(r)} | {r['note']} |")
+        return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+
+def prepare(size: int, workdir: Path) -> tuple[Path, dict]:
+    data = workdir / f"data-{generate.size_label(size)}"
+    manifest_file = data / "GENERATED.json"
+    if manifest_file.is_file():
+        manifest = json.loads(manifest_file.read_text())
+        if manifest.get("target") == size and manifest.get("seed") == SEED:
+            return data, manifest
+    t = time.perf_counter()
+    manifest = generate.generate(size, data, seed=SEED)
+    log(f"  generated {manifest['total_triples']} data triples in {time.perf_counter() - t:.1f} s")
+    return data, manifest
+
+
+def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> None:
+    label = generate.size_label(size)
+    log(f"== {label}")
+    data, manifest = prepare(size, workdir)
+    cache = workdir / f"cache-{label}"
+    env = dict(os.environ, UNTOC_CACHE_DIR=str(cache), PYTHONDONTWRITEBYTECODE="1")
+    R, cap, op_cap = args.repeat, args.cap, args.op_cap
+    untoc = str(Path(sys.executable).with_name("untoc"))
+    size_text = f"{label} ({manifest['total_triples']:,})"
+
+    def repeated(op, n=R, envs=None, **options):
+        results = []
+        for i in range(n):
+            r = run_child(op, data, envs(i) if envs else env, op_cap, **options)
+            results.append(r)
+            if r["capped"]:
+                break
+        times = [r["seconds"] for r in results if not r["capped"]]
+        return results, times, max(r["rss"] for r in results), any(r["capped"] for r in results)
+
+    if "parse" in ops:
+        log("  parse/load")
+        res, t_rdf, rss, capped = repeated("parse-rdflib")
+        base = table.add("parse ontology+data+shapes", size_text, "rdflib Graph.parse", len(res), t_rdf,
+                         rss, capped, op_cap, note=f"{res[0].get('triples', '?')} triples")
+        res, t, rss, capped = repeated("parse-oxigraph")
+        table.add("parse ontology+data+shapes", size_text, "pyoxigraph parse (no store)", len(res), t, rss,
+                  capped, op_cap, versus=base)
+        cold_root = Path(tempfile.mkdtemp(prefix="cold-", dir=workdir))
+
+        def cold_env(i):
+            return dict(env, UNTOC_CACHE_DIR=str(cold_root / str(i)))
+
+        res, t, rss, capped = repeated("store-cold", envs=cold_env)
+        shutil.rmtree(cold_root, ignore_errors=True)
+        table.add("load: open_store, cold (builds the disk cache)", size_text, "pyoxigraph (ours)", len(res),
+                  t, rss, capped, op_cap, versus=base, note=f"{res[0].get('quads', '?')} quads")
+    run_child("store-warm", data, env, op_cap)  # make sure the cache exists for what follows
+    if "parse" in ops:
+        res, t, rss, capped = repeated("store-warm")
+        table.add("load: open_store, warm (reopen cache)", size_text, "pyoxigraph (ours)", len(res), t,
+                  rss, capped, op_cap, versus=base)
+
+    if "queries" in ops:
+        log("  saved queries")
+        only = args.queries.split(",") if args.queries else None
+        ox_res = run_child("queries-oxigraph", data, env, op_cap * 4, cap=cap, repeat=R, only=only)
+        log("  saved queries (rdflib)")
+        rdf_res = run_child("queries-rdflib", data, env, op_cap * 4, cap=cap, repeat=R, only=only)
+        ox_q, rdf_q = ox_res.get("queries", {}), rdf_res.get("queries", {})
+        totals = {"ox": [0.0, False], "rdf": [0.0, False]}
+        for name in sorted(set(ox_q) | set(rdf_q)):
+            o, r = ox_q.get(name), rdf_q.get(name)
+            rdf_row = table.add(f"query {name}", size_text, "rdflib", len(r["times"]) if r else 0,
+                                r["times"] if r else [], None, bool(r and r["capped"]), cap,
+                                note=f"{r['rows']} rows" if r and r["rows"] is not None else "")
+            mismatch = o and r and r["rows"] is not None and o["rows"] != r["rows"]
+            table.add(f"query {name}", size_text, "pyoxigraph (ours)", len(o["times"]) if o else 0,
+                      o["times"] if o else [], None, bool(o and o["capped"]), cap, versus=rdf_row,
+                      note=(f"{o['rows']} rows" if o else "") + (" (row counts differ)" if mismatch else ""))
+            for key, q in (("ox", o), ("rdf", r)):
+                if q and q["times"]:
+                    totals[key][0] += statistics.median(q["times"])
+                totals[key][1] |= bool(q is None or q["capped"])
+        n = len(set(ox_q) | set(rdf_q))
+        note_r = f"sum of medians; graph load {rdf_res['load']:.2f} s not included" if "load" in rdf_res else ""
+        rdf_total = table.add(f"all {n} saved queries", size_text, "rdflib", R, [totals["rdf"][0]],
+                              rdf_res["rss"], False, cap,
+                              note=note_r + ("; capped queries counted as 0" if totals["rdf"][1] else ""))
+        note_o = f"sum of medians; store open {ox_res['load'] * 1000:.0f} ms not included" if "load" in ox_res else ""
+        table.add(f"all {n} saved queries", size_text, "pyoxigraph (ours)", R, [totals["ox"][0]],
+                  ox_res["rss"], False, cap, versus=rdf_total, note=note_o)
+
+    if "cli" in ops:
+        log("  CLI latency")
+        runs = args.cli_runs
+
+        def wall(cmd):
+            ms = [measure(cmd, op_cap, env) for _ in range(runs)]
+            bad = [m for m in ms if m["code"] != 0]
+            if bad:
+                raise RuntimeError(f"{cmd} failed: {bad[0]['stderr'][-1000:]}")
+            return [m["wall"] for m in ms], max(m["rss"] for m in ms)
+
+        measure([untoc, "--data", str(data), "query", "wg-meetings"], op_cap, env)  # warm the cache
+        t_imp, rss_imp = wall([sys.executable, "-c", "import rdflib"])
+        imp = table.add("CLI: python -c \"import rdflib\"", size_text, "python", runs, t_imp, rss_imp,
+                        note="whole process")
+        t_q, rss_q = wall([untoc, "--data", str(data), "query", "wg-meetings"])
+        table.add("CLI: untoc query wg-meetings (warm cache)", size_text, "untoc", runs, t_q, rss_q,
+                  versus=imp, note="whole process")
+        t_pass, rss_pass = wall([sys.executable, "-c", "pass"])
+        table.add("CLI: python -c pass (interpreter floor)", size_text, "python", runs, t_pass, rss_pass,
+                  versus=imp, note="whole process")
+
+    full_row = None
+    if "full" in ops:
+        log("  full validation")
+        ms = []
+        for _ in range(args.full_repeat):
+            m = measure([untoc, "--data", str(data), "validate"], op_cap, env)
+            ms.append(m)
+            if m["capped"]:
+                break
+        times = [m["wall"] for m in ms if not m["capped"]]
+        codes = sorted({m["code"] for m in ms if not m["capped"]})
+        full_row = table.add("validate whole graph (untoc validate)", size_text, "pyshacl via untoc", len(ms),
+                             times, max(m["rss"] for m in ms), any(m["capped"] for m in ms), op_cap,
+                             note=f"exit {codes}" if codes else "stopped at cap")
+
+    if "entry" in ops:
+        log("  entry validation")
+        ms = []
+        for _ in range(R):
+            m = measure([untoc, "--data", str(data), "validate", str(ENTRY)], op_cap, env)
+            ms.append(m)
+            if m["capped"]:
+                break
+        times = [m["wall"] for m in ms if not m["capped"]]
+        codes = sorted({m["code"] for m in ms if not m["capped"]})
+        table.add("validate one new entry (untoc validate FILE)", size_text, "pyshacl via untoc", len(ms),
+                  times, max(m["rss"] for m in ms), any(m["capped"] for m in ms), op_cap, versus=full_row,
+                  note=(f"exit {codes}" if codes else "stopped at cap") + "; whole process")
+
+    if "closure" in ops:
+        if size <= args.closure_max:
+            log("  OWL RL closure")
+            res, t, rss, capped = repeated("closure", n=min(R, args.full_repeat))
+            table.add("OWL RL closure (owlrl)", size_text, "owlrl", len(res), t, rss, capped, op_cap,
+                      note=(f"{res[0]['triples']} → {res[0]['closure']} triples" if not res[0]["capped"]
+                            else "stopped at cap"))
+        else:
+            table.rows.append({"operation": "OWL RL closure (owlrl)", "size": size_text, "engine": "owlrl",
+                               "runs": 0, "median": None, "rss": None, "capped": False, "cap": None,
+                               "versus": None, "note": f"not run above --closure-max"})
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--sizes", default="10k", help="comma-separated data sizes (triples): 2k, 10k, 100k, 1M")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (median reported)")
+    ap.add_argument("--cap", type=float, default=60.0, help="seconds allowed per query run")
+    ap.add_argument("--op-cap", type=float, default=300.0,
+                    help="seconds allowed per process (parse, load, validation, closure)")
+    ap.add_argument("--full-repeat", type=int, default=1, help="runs of whole-graph validation and closure")
+    ap.add_argument("--cli-runs", type=int, default=10, help="runs of each CLI latency command")
+    ap.add_argument("--closure-max", default="100k", help="largest size at which to run the OWL RL closure")
+    ap.add_argument("--ops", default="parse,queries,cli,full,entry,closure", help="operation groups to run")
+    ap.add_argument("--queries", default="", help="only these saved queries (comma-separated)")
+    ap.add_argument("--workdir", help="where generated data and caches go (default: a temporary directory)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary work directory")
+    ap.add_argument("--out", help="also write the table (Markdown) to this file")
+    ap.add_argument("--smoke", action="store_true",
+                    help="tiny quick run: 2k, one repeat, short caps, no whole-graph validation or closure")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--data", help=argparse.SUPPRESS)
+    ap.add_argument("--child-options", default="{}", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(child(args.child, args.data, json.loads(args.child_options))))
+        return 0
+
+    if args.smoke:
+        args.sizes, args.repeat, args.cap, args.op_cap, args.cli_runs = "2k", 1, 10.0, 60.0, 2
+        args.ops = "parse,queries,cli,entry"
+    sizes = [generate.parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    args.closure_max = generate.parse_size(args.closure_max)
+    ops = {o.strip() for o in args.ops.split(",") if o.strip()}
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="untoc-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    table = Table()
+    started = time.perf_counter()
+    try:
+        for size in sizes:
+            bench_size(size, args, table, workdir, ops)
+    finally:
+        if not args.workdir and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    import platform
+
+    import pyoxigraph
+    import pyshacl
+    import rdflib
+
+    intro = (f"untoc-kg benchmarks: sizes {args.sizes}, repeat {args.repeat}, query cap {args.cap:g} s, "
+             f"process cap {args.op_cap:g} s; Python {platform.python_version()}, rdflib {rdflib.__version__}, "
+             f"pyoxigraph {pyoxigraph.__version__}, pyshacl {pyshacl.__version__}; {os.cpu_count()} CPUs; "
+             f"total {time.perf_counter() - started:.0f} s\n\n")
+    text = intro + table.markdown()
+    sys.stdout.write(text)
+    if args.out:
+        Path(args.out).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
