@@ -66,3 +66,33 @@ class KnowledgeGraph:
             return run_query(target, sparql)
         saved = self.saved(name)
         return run_query(target, saved.text, saved.bindings(params))
+
+    def describe(self, thing: str):
+        """One entity by IRI, CURIE or label: a ``describe.Description``."""
+        from .describe import describe, find_entity
+
+        return describe(self.store, find_entity(self.store, thing))
+
+    def validate(self, files=()):
+        """SHACL report for the graph, or for new entry ``files`` checked together with it."""
+        from .validation import validate
+
+        return validate(self.source.with_extra(files))
+
+    def add(self, files, *, dry_run: bool = False):
+        """Validate new entry ``files`` and merge them into the data (all or nothing)."""
+        from .adding import add
+
+        return add(self.source, files, dry_run=dry_run)
+
+    def export(self, fmt: str = "turtle", *, reasoning: bool = False) -> bytes:
+        """The whole graph with its VoID description, in one of ``export.EXPORT_FORMATS``."""
+        from .export import export
+
+        return export(self.source, fmt, reasoning=reasoning)
+
+    def stats(self):
+        """Counts per class and property, and entities lacking labels: a ``stats.Stats``."""
+        from .stats import stats
+
+        return stats(self.store)
