@@ -459,3 +459,24 @@ def test_installed_command_errors_are_one_line(args, code):
     assert proc.stdout == ""
     lines = [line for line in proc.stderr.strip().splitlines() if not line.endswith(" cache")]
     assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
+
+
+def test_turtle_writer_is_deterministic_with_shared_blank_nodes():
+    import random
+
+    import pyoxigraph as ox
+
+    from untoc_kg.turtle import write_turtle
+
+    text = ('@prefix ex: <http://example.org/> .\n'
+            'ex:a ex:p _:x , _:y . ex:b ex:p _:x , _:y . _:x ex:v 1 . _:y ex:v 2 . '
+            '[] ex:q "loose" .\n')
+    triples = list(ox.parse(text, ox.RdfFormat.TURTLE))
+    outputs = set()
+    for seed in range(5):
+        shuffled = list(ox.parse(text, ox.RdfFormat.TURTLE, rename_blank_nodes=True))
+        random.Random(seed).shuffle(shuffled)
+        outputs.add(write_turtle(shuffled))
+    assert len(outputs) == 1
+    back = list(ox.parse(outputs.pop(), ox.RdfFormat.TURTLE))
+    assert len(back) == len(triples)

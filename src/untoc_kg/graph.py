@@ -48,7 +48,7 @@ class KnowledgeGraph:
     def saved(self, name_or_path: str) -> SavedQuery:
         """A saved query by catalogue name, or a ``.rq`` file path."""
         path = Path(name_or_path)
-        if name_or_path.endswith(".rq") or (path.suffix == ".rq" and path.exists()):
+        if path.suffix == ".rq":
             if not path.is_file():
                 raise QueryError(f"no such query file: {name_or_path}")
             return load_query(path)

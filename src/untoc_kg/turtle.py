@@ -119,8 +119,11 @@ def write_turtle(triples, prefixes: dict[str, str] | None = None) -> str:
 
     chunks = []
     named = [s for s in by_subject if not isinstance(s, ox.BlankNode)]
-    others = [s for s in by_subject if isinstance(s, ox.BlankNode) and s not in inline
-              and refs.get(s, 0) > 0]
+    # Blank nodes referenced several times need labels; order them by content, not by parse order.
+    others = sorted((s for s in by_subject if isinstance(s, ox.BlankNode) and s not in inline
+                     and refs.get(s, 0) > 0),
+                    key=lambda b: sorted((p, "[]" if isinstance(o, ox.BlankNode) else str(o))
+                                         for p, objs in by_subject[b].items() for o in objs))
     for s in sorted(named, key=lambda x: term_to_turtle(x, names)) + others:
         text = term_to_turtle(s, names) if s in named else labelled.setdefault(s, f"_:b{len(labelled)}")
         chunk = text + " " + block(s, 0) + " .\n"
