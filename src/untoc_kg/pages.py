@@ -39,8 +39,6 @@ _TEXT = {  # the few words of the pages themselves, in both languages
            "joint": "совместное совещание (отметки соединены)", "b2b": "проведены одно за другим",
            "session": "сессия", "meeting": "совещание"},
 }
-RDFS = PREFIXES["rdfs"]
-UNTOC = PREFIXES["untoc"]
 
 
 def _e(text) -> str:
