@@ -369,16 +369,15 @@ class Service:
                                      **RDF_TYPES}, "html")
             if fmt is None:
                 return _error(406, "entity pages come as text/html, " + ", ".join(_RDF_MIME))
-        vary = {"Vary": "Accept"}
         if fmt == "html":
             page = pages.entity_page(describe(self.kg.store, iri), self._labels(lang), lang)
-            return Reply(200, page.encode("utf-8"), _HTML, vary)
+            return Reply(200, page.encode("utf-8"), _HTML)
         quads = [ox.Quad(t.subject, t.predicate, t.object) for t in self.kg.store.query(
             "CONSTRUCT { ?s ?p ?o . ?st ?sp ?so } WHERE { { ?s ?p ?o } UNION "
             "{ ?st rdf:subject ?s ; ?sp ?so } }", prefixes=PREFIXES, use_default_graph_as_union=True,
             substitutions={ox.Variable("s"): ox.NamedNode(iri)})]
         context = load_context(self.kg.source) if fmt == "jsonld" else None
-        return Reply(200, serialize(quads, fmt, context=context), _RDF_MIME[fmt], vary)
+        return Reply(200, serialize(quads, fmt, context=context), _RDF_MIME[fmt])
 
     def _known(self, iri: str) -> bool:
         try:
@@ -402,6 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
         self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Vary", "Accept")  # answers depend on it (content negotiation)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
