@@ -332,7 +332,7 @@ def lineage_svg(edges, label_of, lang: str) -> str:
     targets = sorted({t for _, _, t in edges if t not in mandates}, key=lambda i: natural_key(compact(i)))
     relations = sorted({r for _, r, _ in edges})
     colour = {r: _COLOURS[i % len(_COLOURS)] for i, r in enumerate(relations)}
-    row, top, lx, rx = 22, 20, 10, 620
+    row, top, lx, rx = 22, 20, 10, 660
     height = top + row * max(len(mandates), len(targets), 1) + row * (len(relations) + 2)
     width = rx + 420
     y_of = {m: top + row * i for i, m in enumerate(mandates)}
@@ -340,7 +340,7 @@ def lineage_svg(edges, label_of, lang: str) -> str:
     out = [f'<svg xmlns="{SVG_NS}" xmlns:xlink="http://www.w3.org/1999/xlink" width="{width}" '
            f'height="{height}" font-family="sans-serif" font-size="12">',
            f"<title>{_e(_words(lang)['lineage'])}</title>"]
-    ax = lx + 230  # where the mandates' edges start
+    ax = lx + 270  # where the mandates' edges start; mandate names are cut to fit before it
     for m, r, t in edges:
         y1 = y_of[m]
         if t in mandates:
@@ -352,14 +352,14 @@ def lineage_svg(edges, label_of, lang: str) -> str:
                    f"<title>{_e(compact(m))} {_e(label_of(r) or compact(r))} {_e(compact(t))}</title>"
                    f"</path>")
 
-    def node(iri: str, x: int, y: float, anchor: str) -> str:
+    def node(iri: str, x: int, y: float, anchor: str, room: int = 55) -> str:
         name = label_of(iri) or compact(iri)
-        short = name if len(name) <= 55 else name[:54] + "…"
+        short = name if len(name) <= room else name[: room - 1] + "…"
         link = _e(href(iri, lang))
         return (f'<a href="{link}" xlink:href="{link}"><text x="{x}" y="{y + 4}" '
                 f'text-anchor="{anchor}"><title>{_e(name)}</title>{_e(short)}</text></a>')
 
-    out += [node(m, ax - 6, y_of[m], "end") for m in mandates]
+    out += [node(m, ax - 6, y_of[m], "end", room=40) for m in mandates]
     out += [node(t, rx, y_of[t], "start") for t in targets]
     ly = top + row * max(len(mandates), len(targets), 1) + row
     for i, r in enumerate(relations):
