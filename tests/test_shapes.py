@@ -42,12 +42,9 @@ SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "In
 
 
 def _prefix_map() -> dict[str, str]:
-    prefixes = {"sh": str(SH)}
-    for line in (ROOT / "docs" / "prefixes.ttl").read_text(encoding="utf-8").splitlines():
-        m = re.match(r"@prefix\s+([\w-]*):\s*<([^>]+)>", line)
-        if m:
-            prefixes[m.group(1)] = m.group(2)
-    return prefixes
+    from untoc_kg.namespaces import PREFIXES as LIBRARY_PREFIXES
+
+    return {"sh": str(SH), **LIBRARY_PREFIXES}
 
 
 PREFIXES = _prefix_map()
