@@ -324,8 +324,9 @@ def _themes(rng: random.Random, k: int = 2) -> tuple[str, str]:
 
 
 class Family:
-    def __init__(self, b: int, profile: Profile, rng: random.Random):
+    def __init__(self, b: int, profile: Profile, rng: random.Random, max_sessions: int = 14):
         self.b, self.p, self.rng = b, profile, rng
+        self.max_sessions = max(2, max_sessions)
         self.entities: list[Entity] = []
 
     def sources(self, e: Entity, report: str | None = None) -> Entity:
@@ -349,7 +350,8 @@ class Family:
     def build(self) -> list[Entity]:
         rng, p, b = self.rng, self.p, self.b
         tag = f"gen-{b}"
-        n_sessions = rng.randint(6, 14)
+        n_sessions = min(rng.randint(6, 14), self.max_sessions)
+        self.sessions = n_sessions
         first_year = 2024 - 2 * (n_sessions - 1) - rng.randint(0, 8)
         E = self.entities
 
@@ -656,12 +658,18 @@ def generate(target: int, out_dir: str | Path, seed: int = 1) -> dict:
     profile = read_profile()
     rng = random.Random(seed)
     out = Output(out_dir)
-    families = 0
+    families = sessions = 0
+    # triples per session of a family: the shipped graph's until a family has been written
+    per_session = profile.triples / max(profile.classes["Session"], 1)
     try:
         while families == 0 or profile.triples + out.triples < target:
             families += 1
-            for e in Family(families, profile, rng).build():
+            remaining = target - profile.triples - out.triples
+            family = Family(families, profile, rng, max_sessions=round(remaining / per_session))
+            for e in family.build():
                 out.write(e, rng)
+            sessions += family.sessions
+            per_session = out.triples / sessions
     finally:
         out.close()
     unknown = check_vocabulary(out, profile)

@@ -104,6 +104,40 @@ def queries_cmd(ctx):
             click.echo(f"    -p {p.name} <{p.type}>  ({flags}) {p.description}{example}")
 
 
+def _remote_options(f):
+    """--user/--password/--token/--timeout for commands that talk to a remote store."""
+    f = click.option("--timeout", default=30.0, type=click.FloatRange(min=0, min_open=True),
+                     show_default=True, help="Seconds to wait for the remote store.")(f)
+    f = click.option("--token", envvar="UNTOC_TOKEN", metavar="TOKEN",
+                     help="Bearer token for the remote store (or $UNTOC_TOKEN).")(f)
+    f = click.option("--password", envvar="UNTOC_PASSWORD", metavar="PASSWORD",
+                     help="Password for --user (or $UNTOC_PASSWORD).")(f)
+    f = click.option("--user", metavar="USER", help="User name for HTTP basic (or digest) auth.")(f)
+    return f
+
+
+def _auth(ctx, endpoint, user, password, token):
+    """The credentials for a remote store, checked for consistency; None when there are none."""
+    from click.core import ParameterSource
+
+    given = [n for n in ("user", "password", "token", "timeout")
+             if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE]
+    if endpoint is None:
+        if given:
+            raise Failure(f"--{given[0]} applies to --endpoint only", 2)
+        return None
+    if token is not None and user is not None:
+        raise Failure("give --user/--password or --token, not both", 2)
+    if password is not None and user is None and "password" in given:
+        raise Failure("--password needs --user", 2)
+    if user is None and token is None:
+        return None
+    from .remote import Auth
+
+    return Auth(user=user, password=password if user is not None else None,
+                token=token if user is None else None)
+
+
 RESULT_CHOICES = ("table", "csv", "tsv", "json", "xml", "markdown")
 RDF_CHOICES = ("turtle", "ntriples", "nquads", "trig", "jsonld", "xml")
 
@@ -119,15 +153,23 @@ RDF_CHOICES = ("turtle", "ntriples", "nquads", "trig", "jsonld", "xml")
               help="Language of the labels shown in tables.")
 @click.option("--reasoning", is_flag=True, help="Query the OWL RL closure of the graph.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE, not stdout.")
+@click.option("--endpoint", metavar="URL",
+              help="Ask this remote SPARQL 1.1 endpoint instead of the local graph.")
+@_remote_options
 @click.pass_context
-def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output):
+def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output, endpoint, user, password,
+              token, timeout):
     """Run a saved query by NAME (or a .rq FILE), or --sparql TEXT.
+
+    With --endpoint the same question goes to a remote SPARQL 1.1 endpoint; parameters are bound
+    there by a VALUES block written from the checked RDF terms.
 
     \b
     Examples:
       untoc query wg-meetings
       untoc query meetings-in-year -p year 2012 --format csv
       untoc query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
+      untoc query wg-meetings --endpoint http://localhost:7878/query
     """
     from .export import serialize
     from .querying import run_query
@@ -147,13 +189,24 @@ def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output):
     else:
         saved = kg.saved(name)
         text, bindings = saved.text, saved.bindings(dict(params))
-    if reasoning:
+    auth = _auth(ctx, endpoint, user, password, token)
+    remote = None
+    if endpoint is not None:
+        from .remote import RemoteEndpoint
+
+        if reasoning:
+            raise Failure("--reasoning applies to the local graph only, not to --endpoint", 2)
+        remote = RemoteEndpoint(endpoint, auth=auth, timeout=timeout)
+        store = None
+        result = remote.query(text, bindings)
+    elif reasoning:
         from .reasoning import reasoned_store
 
         store = reasoned_store(kg.source, on_rebuild=_note)
     else:
         store = kg.store
-    result = run_query(store, text, bindings)
+    if remote is None:
+        result = run_query(store, text, bindings)
     if result.kind == "GRAPH":
         fmt = fmt or "turtle"
         if fmt not in RDF_CHOICES:
@@ -171,7 +224,9 @@ def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output):
     fmt = fmt or "table"
     if fmt not in RESULT_FORMATS:
         raise Failure(f"unknown results format {fmt!r}; use one of {', '.join(RESULT_FORMATS)}", 2)
-    labels = term_label_lookup(store, lang) if fmt in ("table", "markdown") else None
+    labels = None
+    if fmt in ("table", "markdown"):
+        labels = remote.label_lookup(result, lang) if remote else term_label_lookup(store, lang)
     _write(output, format_result(result, fmt, labels=labels))
 
 
@@ -337,6 +392,37 @@ def serve_cmd(ctx, host, port, timeout, max_rows):
     bound_host, bound_port = server.server_address[:2]
     click.echo(f"serving http://{bound_host}:{bound_port}/ (Ctrl-C stops)")
     serve(server)
+
+
+@cli.command("push")
+@click.option("--endpoint", required=True, metavar="URL",
+              help="The store's SPARQL 1.1 Graph Store HTTP Protocol endpoint.")
+@click.option("--query-endpoint", metavar="URL",
+              help="The store's SPARQL query endpoint, to verify the counts "
+              "[default: the endpoint's base + /query, as on Oxigraph].")
+@click.option("--graph-prefix", metavar="IRI", default=None,
+              help="Name the graphs IRI + ontology|data|shapes|void "
+              "[default: https://w3id.org/untoc/graph/].")
+@_remote_options
+@click.pass_context
+def push_cmd(ctx, endpoint, query_endpoint, graph_prefix, user, password, token, timeout):
+    """Load ontology, data, shapes and the VoID description into a triple store, one named graph
+    each (HTTP PUT, replacing each graph), then verify the triple counts through its query endpoint.
+
+    \b
+    Example:
+      untoc push --endpoint http://localhost:7878/store
+    """
+    from .remote import DEFAULT_GRAPH_PREFIX, push
+
+    kg = _kg(ctx)
+    auth = _auth(ctx, endpoint, user, password, token)
+    pushed = push(kg.source, endpoint, query_url=query_endpoint,
+                  graph_prefix=graph_prefix or DEFAULT_GRAPH_PREFIX, auth=auth, timeout=timeout,
+                  on_progress=_note)
+    for g in pushed:
+        click.echo(f"{g.counted:>8} triples  <{g.graph}>")
+    click.echo(f"{sum(g.counted for g in pushed):>8} triples in {len(pushed)} graphs, verified")
 
 
 def main() -> None:

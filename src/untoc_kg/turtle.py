@@ -119,11 +119,14 @@ def write_turtle(triples, prefixes: dict[str, str] | None = None) -> str:
 
     chunks = []
     named = [s for s in by_subject if not isinstance(s, ox.BlankNode)]
-    # Blank nodes referenced several times need labels; order them by content, not by parse order.
+    # Blank nodes referenced several times need labels: given up front, in content order, so that
+    # labels never depend on the order the triples came in.
     others = sorted((s for s in by_subject if isinstance(s, ox.BlankNode) and s not in inline
                      and refs.get(s, 0) > 0),
                     key=lambda b: sorted((p, "[]" if isinstance(o, ox.BlankNode) else str(o))
                                          for p, objs in by_subject[b].items() for o in objs))
+    for b in others:
+        labelled.setdefault(b, f"_:b{len(labelled)}")
     for s in sorted(named, key=lambda x: term_to_turtle(x, names)) + others:
         text = term_to_turtle(s, names) if s in named else labelled.setdefault(s, f"_:b{len(labelled)}")
         chunk = text + " " + block(s, 0) + " .\n"

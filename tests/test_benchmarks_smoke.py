@@ -1,0 +1,69 @@
+"""Smoke tests of the benchmark tools (benchmarks/): they run, and the generated data is valid.
+
+No timing is asserted: timings belong in docs/performance.md, measured on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from untoc_kg.loading import GraphSource
+from untoc_kg.validation import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import generate  # noqa: E402
+
+SHIPPED_SUBJECTS = {
+    q.subject.value
+    for path in sorted((ROOT / "data").glob("*.ttl"))
+    for q in ox.parse(path=str(path))
+    if isinstance(q.subject, ox.NamedNode)
+}
+
+
+def test_generated_data_parses_conforms_and_stays_apart(tmp_path):
+    data = tmp_path / "data"
+    manifest = generate.generate(generate.parse_size("2k"), data, seed=1)
+    assert manifest["families"] >= 1 and manifest["generated_triples"] > 0
+
+    generated = sorted(data.glob("gen-*.ttl"))
+    assert generated
+    triples = [q for path in generated for q in ox.parse(path=str(path))]
+    assert len(triples) == manifest["generated_triples"]
+
+    subjects = {q.subject.value for q in triples if isinstance(q.subject, ox.NamedNode)}
+    assert subjects and not subjects & SHIPPED_SUBJECTS
+    for iri in subjects:
+        assert iri.startswith("https://w3id.org/untoc/id/"), iri
+        assert iri.rsplit("/", 1)[1].startswith("gen-"), iri
+
+    report = validate(GraphSource.default(data))
+    assert report.conforms, report.to_text()
+    assert not [i for i in report.issues if "gen-" in i.focus], report.to_text()
+
+
+def test_generator_is_deterministic(tmp_path):
+    generate.generate(2000, tmp_path / "a", seed=7)
+    generate.generate(2000, tmp_path / "b", seed=7)
+    for path in sorted((tmp_path / "a").glob("gen-*.ttl")):
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
+
+
+def test_runner_smoke_prints_the_table(tmp_path):
+    env = dict(os.environ, UNTOC_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--workdir", str(tmp_path / "w"),
+         "--out", str(tmp_path / "table.md")],
+        capture_output=True, text=True, timeout=240, env=env, cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    header = "| operation | size | engine | runs | median | peak RSS | ratio | note |"
+    assert header in proc.stdout
+    assert header in (tmp_path / "table.md").read_text()
+    assert "query wg-meetings" in proc.stdout

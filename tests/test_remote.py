@@ -1,0 +1,311 @@
+"""`untoc push` and `untoc query --endpoint` against a real Oxigraph server (the `oxigraph` package).
+
+The server runs with --union-default-graph, so queries see the union of the named graphs, as the
+local engine does. Every saved query must give the same rows remotely as locally.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from untoc_kg.cli import cli
+from untoc_kg.export import dataset_quads
+from untoc_kg.remote import RemoteEndpoint, bind_values, sparql_term
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, list(args), obj={}, catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result
+
+
+def _oxigraph_binary() -> str | None:
+    found = shutil.which("oxigraph")
+    if found:
+        return found
+    local = Path(sys.executable).parent / "oxigraph"
+    return str(local) if local.is_file() else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory):
+    """Base URL of a fresh Oxigraph server (union default graph), stopped after the module."""
+    binary = _oxigraph_binary()
+    if binary is None:
+        pytest.skip("the oxigraph server binary is not installed (pip install oxigraph)")
+    port = _free_port()
+    location = tmp_path_factory.mktemp("oxigraph")
+    log = (location.parent / "oxigraph.log").open("wb")
+    proc = subprocess.Popen([binary, "serve", "--location", str(location),
+                             "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"oxigraph serve exited with {proc.returncode}")
+            try:
+                req = urllib.request.Request(base + "/query", data=b"ASK {}", method="POST",
+                                             headers={"Content-Type": "application/sparql-query"})
+                urllib.request.urlopen(req, timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("oxigraph serve did not answer within 20 s")
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def pushed(oxigraph_server):
+    result = run("push", "--endpoint", oxigraph_server + "/store")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _local_counts(kg) -> dict[str, int]:
+    by_graph: dict[str, set] = {}
+    for q in dataset_quads(kg.source):
+        by_graph.setdefault(q.graph_name.value, set()).add((q.subject, q.predicate, q.object))
+    return {g: len(t) for g, t in by_graph.items()}
+
+
+def _remote_counts(base: str) -> dict[str, int]:
+    result = RemoteEndpoint(base + "/query").query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    return {row["g"].value: int(row["n"].value) for row in result.rows}
+
+
+def test_push_loads_the_named_graphs(kg, oxigraph_server, pushed):
+    local = _local_counts(kg)
+    assert set(local) == {"https://w3id.org/untoc/graph/" + n for n in ("ontology", "data", "shapes", "void")}
+    assert _remote_counts(oxigraph_server) == local
+    for graph, n in local.items():
+        assert f"{n} triples  <{graph}>" in pushed.stdout
+        assert f"replaced <{graph}>: {n} triples," in pushed.output  # progress on stderr
+    assert "verified" in pushed.stdout
+
+
+def test_push_twice_replaces(kg, oxigraph_server, pushed):
+    again = run("push", "--endpoint", oxigraph_server + "/store",
+                "--query-endpoint", oxigraph_server + "/query")
+    assert again.exit_code == 0, again.output
+    assert _remote_counts(oxigraph_server) == _local_counts(kg)
+
+
+def test_push_graph_prefix(oxigraph_server, pushed):
+    prefix = "http://example.org/untoc-test/"
+    result = run("push", "--endpoint", oxigraph_server + "/store", "--graph-prefix", prefix)
+    assert result.exit_code == 0, result.output
+    counts = _remote_counts(oxigraph_server)
+    assert counts[prefix + "data"] == counts["https://w3id.org/untoc/graph/data"]
+    # clean up so that the union default graph is the same as before for the other tests
+    for name in ("ontology", "data", "shapes", "void"):
+        req = urllib.request.Request(
+            oxigraph_server + "/store?graph=" + urllib.parse.quote(prefix + name, safe=""),
+            method="DELETE")
+        urllib.request.urlopen(req, timeout=5).read()
+    assert not any(g.startswith(prefix) for g in _remote_counts(oxigraph_server))
+
+
+def _normalise(term: dict) -> str:
+    """A W3C JSON results term as one string: bnodes anonymous, xsd:string = plain literal."""
+    if term["type"] == "bnode":
+        return "_:"
+    if term["type"] == "uri":
+        return f"<{term['value']}>"
+    if "xml:lang" in term:
+        return f"{term['value']!r}@{term['xml:lang'].lower()}"
+    datatype = term.get("datatype", XSD_STRING)
+    return f"{term['value']!r}" + ("" if datatype == XSD_STRING else f"^^{datatype}")
+
+
+def _rows(output: str):
+    doc = json.loads(output)
+    if "boolean" in doc:
+        return doc["boolean"]
+    return sorted(tuple(sorted((var, _normalise(t)) for var, t in b.items()))
+                  for b in doc["results"]["bindings"])
+
+
+def _triples(output: bytes):
+    return sorted(str(ox.Triple(
+        *(ox.BlankNode("b") if isinstance(t, ox.BlankNode) else t for t in (q.subject, q.predicate, q.object))))
+        for q in ox.parse(output, format=ox.RdfFormat.N_TRIPLES))
+
+
+def _example_params(query) -> list[str]:
+    args = []
+    for p in query.params:
+        if p.example:
+            args += ["-p", p.name, p.example]
+    return args
+
+
+def test_every_saved_query_answers_the_same_remotely(kg, oxigraph_server, pushed):
+    endpoint = oxigraph_server + "/query"
+    checked = 0
+    for query in kg.catalogue:
+        args = ["query", query.name, *_example_params(query)]
+        graph = query.kind in ("CONSTRUCT", "DESCRIBE")
+        fmt = ["--format", "ntriples" if graph else "json"]
+        local = run(*args, *fmt)
+        remote = run(*args, *fmt, "--endpoint", endpoint)
+        assert local.exit_code == 0, (query.name, local.output)
+        assert remote.exit_code == 0, (query.name, remote.output)
+        if graph:
+            assert _triples(remote.stdout_bytes) == _triples(local.stdout_bytes), query.name
+        else:
+            assert _rows(remote.stdout) == _rows(local.stdout), query.name
+        checked += 1
+    assert checked == len(kg.catalogue) > 30
+
+
+def test_remote_outputs_parse(oxigraph_server, pushed):
+    endpoint = oxigraph_server + "/query"
+    doc = json.loads(run("query", "wg-meetings", "--format", "json", "--endpoint", endpoint).stdout)
+    assert len(doc["results"]["bindings"]) == 6
+    rows = list(csv.reader(io.StringIO(run("query", "meetings-in-year", "-p", "year", "2012",
+                                           "--format", "csv", "--endpoint", endpoint).stdout)))
+    assert rows[0][0] == "event" and len(rows) > 1
+    table = run("query", "wg-meetings", "--endpoint", endpoint, "--lang", "ru")
+    assert table.exit_code == 0 and "(6 rows)" in table.stdout
+    assert "Вена (place:vienna)" in table.stdout  # labels fetched from the endpoint
+    ask = json.loads(run("query", "--sparql", "ASK { ?s a untoc:Meeting }", "--format", "json",
+                         "--endpoint", endpoint).stdout)
+    assert ask["boolean"] is True
+    for fmt in ("xml", "tsv", "markdown"):
+        assert run("query", "wg-meetings", "--format", fmt, "--endpoint", endpoint).exit_code == 0
+
+
+INJECTIONS = [
+    'CTOC/COP/WG.3/2012/5") } UNION { ?document ?p ?o } #',
+    "x\" ) } } UNION { ?document ?p ?o . BIND(\"x\" AS ?symbol) } #",
+    'x\\" ) } UNION { ?document ?p ?o } #',
+    "x\\u0022 ) } UNION { ?document ?p ?o } #",
+    "x''' ) } UNION { ?document ?p ?o } #",
+    "x\n) } UNION { ?document ?p ?o } #",
+]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_string_parameter_cannot_inject(oxigraph_server, pushed, value):
+    args = ["query", "document-by-symbol", "-p", "symbol", value, "--format", "json"]
+    remote = run(*args, "--endpoint", oxigraph_server + "/query")
+    assert remote.exit_code == 0, remote.output
+    assert _rows(remote.stdout) == [] == _rows(run(*args).stdout)
+
+
+def test_values_block_is_escaped_terms():
+    text = "SELECT ?symbol ?x WHERE { ?x ?p ?symbol }"
+    bound = bind_values(text, {"symbol": ox.Literal('a"b\\c\nd')})
+    assert bound == 'SELECT ?symbol ?x WHERE { VALUES (?symbol) { ("a\\"b\\\\c\\nd") }  ?x ?p ?symbol }'
+    assert sparql_term(ox.Literal("2012", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear"))) \
+        == '"2012"^^<http://www.w3.org/2001/XMLSchema#gYear>'
+    assert sparql_term(ox.Literal("x", language="ru")) == '"x"@ru'
+    with pytest.raises(ValueError):
+        sparql_term(ox.BlankNode("b"))
+    # parameters go into the top-level WHERE and into sub-SELECTs that project them, not elsewhere
+    nested = ("CONSTRUCT { ?e ?p ?o } WHERE { { SELECT ?e ?p ?o WHERE { ?e ?p ?o } } "
+              "{ SELECT (COUNT(*) AS ?n) WHERE { ?e ?q ?r } } }")
+    out = bind_values(nested, {"e": ox.NamedNode("http://x/e")})
+    assert out.count("VALUES (?e)") == 2
+    assert "SELECT (COUNT(*) AS ?n) WHERE { ?e" in out
+
+
+def test_connection_refused(kg):
+    port = _free_port()  # nothing listens there
+    result = run("query", "wg-meetings", "--endpoint", f"http://127.0.0.1:{port}/query")
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0
+    assert "connection refused" in result.output
+    push = run("push", "--endpoint", f"http://127.0.0.1:{port}/store")
+    assert push.exit_code == 1 and "no graph was changed" in push.output
+    assert push.output.strip().splitlines()[-1].startswith("Error:")
+    assert "replaced <" not in push.output
+
+
+def test_entry_point_error_is_one_line():
+    port = _free_port()
+    proc = subprocess.run([sys.executable, "-c", "from untoc_kg.cli import main; main()", "query",
+                           "wg-meetings", "--endpoint", f"http://127.0.0.1:{port}/query"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stdout == ""
+    lines = [line for line in proc.stderr.strip().splitlines() if not line.endswith(" cache")]
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot connect"), proc.stderr
+
+
+def test_bad_sparql_is_a_one_line_error(oxigraph_server):
+    result = run("query", "--sparql", "SELECT ?s WHERE { ?s ?p }", "--endpoint", oxigraph_server + "/query")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error:") and result.output.strip().count("\n") == 0
+    assert "HTTP 400" in result.output
+
+
+def test_not_a_sparql_endpoint(oxigraph_server):
+    # the Graph Store endpoint does not take queries; a web page is not a results document
+    result = run("query", "wg-meetings", "--endpoint", oxigraph_server + "/store")
+    assert result.exit_code != 0 and result.output.startswith("Error:")
+    page = run("query", "wg-meetings", "--endpoint", oxigraph_server + "/")
+    assert page.exit_code != 0 and page.output.startswith("Error:")
+    assert page.output.strip().count("\n") == 0
+
+
+def test_timeout():
+    with socket.socket() as listener:  # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        held = []
+        t = threading.Thread(target=lambda: held.append(listener.accept()), daemon=True)
+        t.start()
+        result = run("query", "wg-meetings", "--endpoint", f"http://127.0.0.1:{port}/query",
+                     "--timeout", "0.5")
+        for conn, _ in held:
+            conn.close()
+    assert result.exit_code == 1
+    assert "no answer from" in result.output and "0.5 s" in result.output
+
+
+def test_option_checks(oxigraph_server):
+    endpoint = oxigraph_server + "/query"
+    assert run("query", "wg-meetings", "--user", "u").exit_code == 2  # without --endpoint
+    both = run("query", "wg-meetings", "--endpoint", endpoint, "--user", "u", "--token", "t")
+    assert both.exit_code == 2 and "not both" in both.output
+    reasoning = run("query", "wg-meetings", "--endpoint", endpoint, "--reasoning")
+    assert reasoning.exit_code == 2
+    assert run("query", "wg-meetings", "--endpoint", "ftp://x/").exit_code != 0
+    bad_param = run("query", "meetings-in-year", "-p", "year", "20x2", "--endpoint", endpoint)
+    assert bad_param.exit_code == 2 and "year" in bad_param.output
