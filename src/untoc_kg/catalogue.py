@@ -18,7 +18,6 @@ unbound. Types: ``iri`` (full IRI or CURIE), ``integer``, ``date`` (YYYY-MM-DD),
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,6 +264,8 @@ class Catalogue:
         try:
             return self._queries[name]
         except KeyError:
+            import difflib
+
             close = difflib.get_close_matches(name, self.names(), n=1, cutoff=0.5)
             hint = f"; did you mean {close[0]!r}?" if close else "; 'untoc queries' lists them"
             raise UnknownQueryError(f"no saved query named {name!r}{hint}") from None

@@ -196,8 +196,7 @@ def _cache_dir() -> Path:
 
 def _fill(store: ox.Store, source: GraphSource) -> None:
     for graph, path in source.graphs(shapes=True):
-        for quad in read_quads(path, graph):
-            store.add(quad)
+        store.bulk_extend(read_quads(path, graph))  # bulk loading: several times faster than add()
 
 
 def open_store(source: GraphSource, *, cache: bool = True, on_rebuild=None) -> ox.Store:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
@@ -55,6 +54,8 @@ def _json(result: QueryResult) -> str:
 
 
 def _xml(result: QueryResult) -> str:
+    from xml.sax.saxutils import escape, quoteattr  # pulls in urllib and email: only when needed
+
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<sparql xmlns="http://www.w3.org/2005/sparql-results#">', "  <head>"]
     if result.kind == "ASK":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import defaultdict
 from contextlib import contextmanager
@@ -195,26 +196,31 @@ def _path_text(graph, path) -> str | None:
 
 
 def locate_subjects(paths) -> dict[str, tuple[str, int]]:
-    """IRI → (file, line) of the first line that starts a statement about it in each file."""
-    import pyoxigraph as ox
+    """IRI → (file, line) of the line that starts the entity's block (subject at column 0)."""
+    from .namespaces import PREFIXES
 
     found: dict[str, tuple[str, int]] = {}
-    for path in paths:
-        path = Path(path)
+    for path in map(Path, paths):
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
-            subjects = {q.subject.value for q in ox.parse(path=str(path))
-                        if isinstance(q.subject, ox.NamedNode)}
-        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        except (OSError, UnicodeDecodeError):
             continue
-        for iri in subjects:
-            if iri in found:
+        declared = dict(PREFIXES)  # the file's own @prefix lines win
+        for text in lines:
+            m = re.match(r"\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", text, re.IGNORECASE)
+            if m:
+                declared[m.group(1)] = m.group(2)
+        for n, text in enumerate(lines, 1):
+            token = text.split(None, 1)[0] if text[:1] not in ("", " ", "\t", "#", "@", "[") else ""
+            if token.startswith("<") and token.endswith(">"):
+                iri = token[1:-1]
+            elif ":" in token:
+                prefix, local = token.split(":", 1)
+                iri = declared[prefix] + local if prefix in declared else ""
+            else:
                 continue
-            needles = (f"<{iri}>", compact(iri))
-            for n, text in enumerate(lines, 1):
-                if text.lstrip().startswith(needles):
-                    found[iri] = (str(path), n)
-                    break
+            if iri:
+                found.setdefault(iri, (str(path), n))
     return found
 
 
@@ -245,7 +251,8 @@ def validate(source: GraphSource, graph=None) -> Report:
             data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
             allow_infos=True)
 
-    where = locate_subjects([*source.extra_files, *source.data_files])
+    # Entries are reported about their own nodes only, so only their files need searching.
+    where = locate_subjects(source.extra_files or source.data_files)
 
     sh = rdflib.Namespace(SH)
     issues = []
