@@ -17,7 +17,7 @@ from .describe import Description
 from .namespaces import ID, PREFIXES, compact, natural_key
 
 __all__ = ["LANGS", "href", "page", "entity_page", "home_page", "TimelineEvent", "timeline_events",
-           "timeline_svg", "timeline_page", "lineage_edges", "lineage_svg", "lineage_page"]
+           "timeline_svg", "picture_page", "lineage_edges", "lineage_svg"]
 
 LANGS = ("en", "ru")
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -294,10 +294,11 @@ def timeline_svg(events: list[TimelineEvent], label_of, lang: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def timeline_page(svg: str, lang: str) -> str:
+def picture_page(name: str, svg: str, lang: str) -> str:
+    """An HTML page around one of the pictures (``name`` is "timeline" or "lineage")."""
     words = _words(lang)
-    return page(words["timeline"], f"<h1>{_e(words['timeline'])}</h1>\n{svg}"
-                f'<p><a href="/timeline.svg">SVG</a></p>', lang, switch="/timeline")
+    return page(words[name], f"<h1>{_e(words[name])}</h1>\n{svg}"
+                f'<p><a href="/{name}.svg">SVG</a></p>', lang, switch=f"/{name}")
 
 
 # --- mandate lineage --------------------------------------------------------------------------
@@ -369,12 +370,6 @@ def lineage_svg(edges, label_of, lang: str) -> str:
                    f"{_e(label_of(r) or compact(r))} ({_e(compact(r))})</text>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
-
-
-def lineage_page(svg: str, lang: str) -> str:
-    words = _words(lang)
-    return page(words["lineage"], f"<h1>{_e(words['lineage'])}</h1>\n{svg}"
-                f'<p><a href="/lineage.svg">SVG</a></p>', lang, switch="/lineage")
 
 
 # --- home -------------------------------------------------------------------------------------

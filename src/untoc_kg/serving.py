@@ -278,10 +278,10 @@ class Service:
             return self._entity(ID + path[len("/id/"):], params, accept, lang)
         if path in ("/timeline", "/timeline.svg"):
             svg = pages.timeline_svg(pages.timeline_events(self.kg.store, lang), self._labels(lang), lang)
-            return self._picture(path, svg, pages.timeline_page, lang)
+            return self._picture(path, svg, "timeline", lang)
         if path in ("/lineage", "/lineage.svg"):
             svg = pages.lineage_svg(pages.lineage_edges(self.kg.store), self._labels(lang), lang)
-            return self._picture(path, svg, pages.lineage_page, lang)
+            return self._picture(path, svg, "lineage", lang)
         return _error(404, f"nothing at {path}; see / for what this server offers")
 
     def _labels(self, lang: str):
@@ -290,10 +290,10 @@ class Service:
         return term_label_lookup(self.kg.store, lang)
 
     @staticmethod
-    def _picture(path: str, svg: str, wrap, lang: str) -> Reply:
+    def _picture(path: str, svg: str, name: str, lang: str) -> Reply:
         if path.endswith(".svg"):
             return Reply(200, svg.encode(), "image/svg+xml; charset=utf-8")
-        return Reply(200, wrap(svg, lang).encode(), _HTML)
+        return Reply(200, pages.picture_page(name, svg, lang).encode(), _HTML)
 
     def _sparql(self, method, params, headers, body, target) -> Reply:
         ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
