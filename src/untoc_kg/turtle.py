@@ -96,7 +96,11 @@ def write_turtle(triples, prefixes: dict[str, str] | None = None) -> str:
         for p in sorted(by_subject[s], key=pred_key):
             verb = "a" if p == RDF_TYPE else names.iri(p)
             objs = sorted(obj(o, depth) for o in by_subject[s][p])
-            if len(objs) > 1 and (any("\n" in x for x in objs) or sum(map(len, objs)) > 80):
+            if len(objs) > 1 and all(isinstance(o, ox.Literal) for o in by_subject[s][p]):
+                # One line per text value, predicate repeated: each label or title stays on a line
+                # that names its property, and a changed translation is a one-line diff.
+                parts.extend(f"{verb} {x}" for x in objs)
+            elif len(objs) > 1 and (any("\n" in x for x in objs) or sum(map(len, objs)) > 80):
                 parts.append(f"{verb} " + (" ,\n" + pad + "    ").join(objs))
             else:
                 parts.append(f"{verb} " + " , ".join(objs))
@@ -115,7 +119,12 @@ def write_turtle(triples, prefixes: dict[str, str] | None = None) -> str:
             (attached[target] if target in by_subject and target is not None else loose).append(s)
 
     def anon(s) -> str:
-        return "[] " + block(s, 0) + " .\n"
+        text = block(s, 0)
+        if RDF + "Statement" in {o.value for o in by_subject[s].get(RDF_TYPE, [])}:
+            # A reified statement on one line, so the triple it describes reads as a whole (and a
+            # quoted title stays on the line that names dcterms:title).
+            text = " ".join(line.strip() for line in text.splitlines())
+        return "[] " + text + " .\n"
 
     chunks = []
     named = [s for s in by_subject if not isinstance(s, ox.BlankNode)]
