@@ -26,9 +26,9 @@ def exports(kg):
 
 def canonical(triples) -> set[str]:
     """A graph's triples with canonical blank-node labels (RDFC-1.0), to compare graphs quickly."""
-    from untoc_kg.querying import _from_rdflib
+    from untoc_kg.querying import from_rdflib
 
-    terms = [t if isinstance(t, ox.Triple) else ox.Triple(*map(_from_rdflib, t)) for t in triples]
+    terms = [t if isinstance(t, ox.Triple) else ox.Triple(*map(from_rdflib, t)) for t in triples]
     dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in terms)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return {str(q) for q in dataset}

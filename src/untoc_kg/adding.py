@@ -146,17 +146,23 @@ def canonical_text(path: Path, triples) -> str:
     return _leading_comments(path) + write_turtle(triples, PREFIXES)
 
 
+def _reformatted(paths):
+    """(path, canonical text) for each file whose text differs from its canonical layout."""
+    for path in map(Path, paths):
+        text = canonical_text(path, _triples(read_quads(path)))
+        if text != path.read_text(encoding="utf-8"):
+            yield path, text
+
+
 def stale_files(paths) -> list[Path]:
     """The files whose text differs from their canonical layout."""
-    return [p for p in map(Path, paths)
-            if canonical_text(p, _triples(read_quads(p))) != p.read_text(encoding="utf-8")]
+    return [path for path, _ in _reformatted(paths)]
 
 
 def format_files(paths) -> list[Path]:
     """Rewrite Turtle files in the canonical layout (atomically); returns the files that changed."""
     changed = []
-    for path in stale_files(paths):
-        text = canonical_text(path, _triples(read_quads(path)))
+    for path, text in list(_reformatted(paths)):
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)

@@ -153,11 +153,11 @@ def build_context(ontology_quads) -> dict:
 def _jsonld(quads: list[ox.Quad], context: dict) -> bytes:
     import rdflib
 
-    from .querying import _to_rdflib
+    from .querying import to_rdflib
 
     g = rdflib.Graph()
     for q in quads:
-        g.add((_to_rdflib(q.subject), _to_rdflib(q.predicate), _to_rdflib(q.object)))
+        g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     text = g.serialize(format="json-ld", context=context["@context"], auto_compact=True, indent=1,
                        sort_keys=True)
     return text.encode("utf-8")

@@ -14,7 +14,8 @@ import pyoxigraph as ox
 from .errors import QueryError
 from .namespaces import PREFIXES
 
-__all__ = ["QueryResult", "run_query", "run_query_rdflib", "check_local_only"]
+__all__ = ["QueryResult", "run_query", "run_query_rdflib", "check_local_only", "from_rdflib",
+           "to_rdflib"]
 
 
 @dataclass
@@ -96,7 +97,8 @@ def run_query(store: ox.Store, text: str, bindings: dict[str, object] | None = N
         raise QueryError("query failed: " + text) from None
 
 
-def _from_rdflib(term):
+def from_rdflib(term):
+    """An rdflib term as a pyoxigraph term (plain literals become xsd:string, as Oxigraph has them)."""
     import rdflib
 
     if isinstance(term, rdflib.URIRef):
@@ -109,7 +111,8 @@ def _from_rdflib(term):
     return ox.Literal(str(term), datatype=ox.NamedNode(str(datatype)))
 
 
-def _to_rdflib(term):
+def to_rdflib(term):
+    """A pyoxigraph term as an rdflib term (xsd:string literals become plain ones)."""
     import rdflib
 
     if isinstance(term, ox.NamedNode):
@@ -128,7 +131,7 @@ def run_query_rdflib(graph, text: str, bindings: dict[str, object] | None = None
     import rdflib
 
     check_local_only(text)
-    init = {rdflib.Variable(k): _to_rdflib(v) for k, v in (bindings or {}).items()}
+    init = {rdflib.Variable(k): to_rdflib(v) for k, v in (bindings or {}).items()}
     prefix_block = "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
     try:
         answer = graph.query(prefix_block + text, initBindings=init)
@@ -138,7 +141,7 @@ def run_query_rdflib(graph, text: str, bindings: dict[str, object] | None = None
         return QueryResult("ASK", boolean=bool(answer.askAnswer))
     if answer.type == "SELECT":
         names = [str(v) for v in answer.vars]
-        rows = [{n: _from_rdflib(r[n]) for n in names if r[n] is not None} for r in answer]
+        rows = [{n: from_rdflib(r[n]) for n in names if r[n] is not None} for r in answer]
         return QueryResult("SELECT", variables=names, rows=rows)
-    return QueryResult("GRAPH", triples=[ox.Triple(_from_rdflib(s), _from_rdflib(p), _from_rdflib(o))
+    return QueryResult("GRAPH", triples=[ox.Triple(from_rdflib(s), from_rdflib(p), from_rdflib(o))
                                          for s, p, o in answer.graph])

@@ -6,7 +6,7 @@ import pyoxigraph as ox
 
 from .loading import (GRAPH_DATA, GRAPH_ONTOLOGY, GRAPH_SHAPES, GraphSource, cached_store,
                       read_quads, read_rdflib)
-from .querying import _from_rdflib
+from .querying import from_rdflib
 
 __all__ = ["GRAPH_INFERRED", "closure", "reason", "reasoned_store"]
 
@@ -53,7 +53,7 @@ def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None) 
         graphs = zip((GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_INFERRED), reason(source))
         for name, graph in graphs:
             g = ox.NamedNode(name)
-            store.extend(ox.Quad(_from_rdflib(s), _from_rdflib(p), _from_rdflib(o), g)
+            store.extend(ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o), g)
                          for s, p, o in graph)
         store.extend(read_quads(source.shapes_file, GRAPH_SHAPES))
 

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from .namespaces import compact
 from .querying import QueryResult
+from .turtle import term_to_turtle
 
 __all__ = ["RESULT_FORMATS", "format_result", "term_label_lookup"]
 
@@ -100,30 +101,12 @@ def _csv(result: QueryResult) -> str:
     return buf.getvalue()
 
 
-def _nt_escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-            .replace("\r", "\\r").replace("\t", "\\t"))
-
-
-def _tsv_term(term) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<{term.value}>"
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    text = f'"{_nt_escape(term.value)}"'
-    if term.language:
-        return f"{text}@{term.language}"
-    if _datatype(term):
-        return f"{text}^^<{_datatype(term)}>"
-    return text
-
-
 def _tsv(result: QueryResult) -> str:
     if result.kind == "ASK":
         return "?boolean\n" + ("true" if result.boolean else "false") + "\n"
     lines = ["\t".join("?" + v for v in result.variables)]
     for row in result.rows:
-        lines.append("\t".join(_tsv_term(row[v]) if v in row else "" for v in result.variables))
+        lines.append("\t".join(term_to_turtle(row[v]) if v in row else "" for v in result.variables))
     return "\n".join(lines) + "\n"
 
 
