@@ -80,6 +80,23 @@ def test_export_is_deterministic(kg, exports):
         assert export(kg.source, fmt) == exports[fmt], fmt
 
 
+def test_export_bytes_do_not_depend_on_hash_seed(exports):
+    """rdflib's JSON-LD writer orders by Python's string hashing, which changes per process."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    script = ("import hashlib; from untoc_kg.export import EXPORT_FORMATS, export; "
+              "from untoc_kg.loading import GraphSource; s = GraphSource.default(); "
+              "print(' '.join(hashlib.sha256(export(s, f)).hexdigest() for f in EXPORT_FORMATS))")
+    here = " ".join(hashlib.sha256(exports[f]).hexdigest() for f in EXPORT_FORMATS)
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}, check=True).stdout.strip()
+        assert out == here, f"PYTHONHASHSEED={seed}"
+
+
 def test_void_description(reference):
     void = rdflib.Namespace("http://rdfs.org/ns/void#")
     dct = rdflib.Namespace("http://purl.org/dc/terms/")

@@ -353,6 +353,26 @@ def export_cmd(ctx, fmt, reasoning, output):
     _write(output, export(kg.source, fmt, reasoning=reasoning, store=store))
 
 
+@cli.command("docs")
+@click.option("-o", "--output", required=True, type=click.Path(),
+              help="Directory for the site: new, empty, or an earlier 'untoc docs' output "
+              "(replaced whole); any other directory is refused.")
+@click.pass_context
+def docs_cmd(ctx, output):
+    """Write the ontology's documentation as a static site: index.html (English and Russian
+    labels and definitions of every term, with its SHACL constraints) and the ontology as Turtle,
+    JSON-LD, N-Triples and RDF/XML. 'untoc serve' answers the same at /ontology.
+
+    \b
+    Example:
+      untoc docs -o site/ontology
+    """
+    from .ontodocs import write_docs
+
+    written = write_docs(output, _kg(ctx).source)
+    _note(f"wrote {output}: " + ", ".join(p.name for p in written))
+
+
 @cli.command("stats")
 @click.pass_context
 def stats_cmd(ctx):

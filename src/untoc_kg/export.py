@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .errors import InputError
-from .loading import GRAPH_DATA, GRAPH_ONTOLOGY, GRAPH_SHAPES, GraphSource, read_quads
+from .loading import GRAPH_DATA, GraphSource, read_quads
 from .namespaces import BASE, ID, PREFIXES
 from .turtle import write_turtle
 
@@ -160,7 +160,21 @@ def _jsonld(quads: list[ox.Quad], context: dict) -> bytes:
         g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     text = g.serialize(format="json-ld", context=context["@context"], auto_compact=True, indent=1,
                        sort_keys=True)
-    return text.encode("utf-8")
+    # rdflib orders nodes and values by Python's per-process string hashing; sorting every array
+    # but @list ones (where order is data) makes two runs byte-identical.
+    doc = _sorted_arrays(json.loads(text))
+    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def _sorted_arrays(node, key: str | None = None):
+    if isinstance(node, dict):
+        return {k: _sorted_arrays(v, k) for k, v in node.items()}
+    if isinstance(node, list):
+        items = [_sorted_arrays(v) for v in node]
+        if key == "@list":
+            return items
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return node
 
 
 def serialize(quads: list[ox.Quad], fmt: str, *, context: dict | None = None) -> bytes:
