@@ -42,3 +42,9 @@ def test_add_to_a_copy_of_the_data(tmp_path):
     assert set(change.added) == {"meetings.ttl", "documents.ttl"}
     fresh = KnowledgeGraph(data)
     assert fresh.describe("meeting:wg-ic-7").labels["en"].startswith("Seventh meeting")
+
+
+def test_docs_site(kg, tmp_path):
+    written = kg.docs(tmp_path / "site")
+    assert {p.name for p in written} >= {"index.html", "ontology.ttl"}
+    assert "untoc:Meeting" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")

@@ -91,6 +91,12 @@ class KnowledgeGraph:
 
         return export(self.source, fmt, reasoning=reasoning)
 
+    def docs(self, out_dir: str | Path):
+        """Write the ontology's documentation site (as ``untoc docs -o``); returns the files."""
+        from .ontodocs import write_docs
+
+        return write_docs(out_dir, self.source)
+
     def stats(self):
         """Counts per class and property, and entities lacking labels: a ``stats.Stats``."""
         from .stats import stats
