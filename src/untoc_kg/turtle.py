@@ -8,6 +8,7 @@ after the block of the entity it describes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 
@@ -64,6 +65,26 @@ def term_to_turtle(term, names: _Names | None = None) -> str:
     return f"{text}^^{names.iri(dt) if names else f'<{dt}>'}"
 
 
+def _blank_shapes(by_subject, rounds: int = 4) -> dict[object, str]:
+    """A content key per blank node: its triples both ways with other blank nodes replaced by their
+    keys of the round before (colour refinement). Nodes left with equal keys are, for any graph
+    this project writes, interchangeable, so their order cannot change the output."""
+    edges: dict[object, list] = defaultdict(list)
+    for s, preds in by_subject.items():
+        for p, objs in preds.items():
+            for o in objs:
+                if isinstance(s, ox.BlankNode):
+                    edges[s].append((">", p, o))
+                if isinstance(o, ox.BlankNode):
+                    edges[o].append(("<", p, s))
+    key = {b: "" for b in edges}
+    for _ in range(rounds):
+        key = {b: hashlib.sha1(repr(sorted((d, p, key.get(t, "") if isinstance(t, ox.BlankNode)
+                                            else str(t)) for d, p, t in es)).encode()).hexdigest()
+               for b, es in edges.items()}
+    return {b: "_:" + k for b, k in key.items()}
+
+
 def write_turtle(triples, prefixes: dict[str, str] | None = None) -> str:
     """Serialize an iterable of pyoxigraph triples (or quads; graphs are ignored) as Turtle."""
     names = _Names(PREFIXES if prefixes is None else prefixes)
@@ -75,7 +96,19 @@ def write_turtle(triples, prefixes: dict[str, str] | None = None) -> str:
         if isinstance(o, ox.BlankNode):
             refs[o] += 1
 
+    shape = _blank_shapes(by_subject)
     inline = {b for b in by_subject if isinstance(b, ox.BlankNode) and refs.get(b) == 1}
+    # A blank node referenced once is written inside its referrer, unless no written subject
+    # reaches it (a cycle of such nodes): those get labels, or they would silently vanish.
+    seen: set[object] = set()
+    stack = [s for s in by_subject if s not in inline]
+    while stack:
+        for objs in by_subject[stack.pop()].values():
+            for o in objs:
+                if o in inline and o not in seen:
+                    seen.add(o)
+                    stack.append(o)
+    inline &= seen
     labelled: dict[object, str] = {}
     rendering: set[object] = set()
 
@@ -95,7 +128,10 @@ def write_turtle(triples, prefixes: dict[str, str] | None = None) -> str:
         parts = []
         for p in sorted(by_subject[s], key=pred_key):
             verb = "a" if p == RDF_TYPE else names.iri(p)
-            objs = sorted(obj(o, depth) for o in by_subject[s][p])
+            # Labels are handed out as objects are met, so meet them in an order that depends on
+            # content only (a blank node by its shape), never on the order triples came in.
+            met = sorted(by_subject[s][p], key=lambda o: shape.get(o) or str(o))
+            objs = sorted(obj(o, depth) for o in met)
             if len(objs) > 1 and all(isinstance(o, ox.Literal) for o in by_subject[s][p]):
                 # One line per text value, predicate repeated: each label or title stays on a line
                 # that names its property, and a changed translation is a one-line diff.
@@ -132,16 +168,15 @@ def write_turtle(triples, prefixes: dict[str, str] | None = None) -> str:
     # labels never depend on the order the triples came in.
     others = sorted((s for s in by_subject if isinstance(s, ox.BlankNode) and s not in inline
                      and refs.get(s, 0) > 0),
-                    key=lambda b: sorted((p, "[]" if isinstance(o, ox.BlankNode) else str(o))
-                                         for p, objs in by_subject[b].items() for o in objs))
+                    key=lambda b: shape[b])
     for b in others:
         labelled.setdefault(b, f"_:b{len(labelled)}")
     for s in sorted(named, key=lambda x: term_to_turtle(x, names)) + others:
         text = term_to_turtle(s, names) if s in named else labelled.setdefault(s, f"_:b{len(labelled)}")
         chunk = text + " " + block(s, 0) + " .\n"
-        chunk += "".join(sorted(anon(b) for b in attached.get(s, [])))
+        chunk += "".join(sorted(anon(b) for b in sorted(attached.get(s, []), key=shape.get)))
         chunks.append(chunk)
-    chunks += sorted(anon(b) for b in loose)
+    chunks += sorted(anon(b) for b in sorted(loose, key=shape.get))
 
     used = [p for p in (PREFIXES if prefixes is None else prefixes) if p in names.used]
     header = "".join(f"@prefix {p}: <{(PREFIXES if prefixes is None else prefixes)[p]}> .\n"
