@@ -5,7 +5,12 @@ directory inside ``data/``; a ``COMMIT`` marker (written and synced last) makes 
 the staged files are renamed over the old ones. A crash before the marker leaves ``data/`` as it
 was (the staging directory is discarded); a crash after it is finished by ``recover()``, which every
 reader and writer calls first. An exclusive lock makes concurrent ``add``s take turns, each one
-validating against what the previous one wrote.
+validating against what the previous one wrote; recovery also runs only under that lock, so a reader
+never mistakes the staging directory of a live ``add`` for a crash's leftovers.
+
+``UNTOC_FAULT_POINT`` is a test hook (benchmarks/killtrials.py, tests/security/test_add_faults.py):
+naming one of ``FAULT_POINTS`` makes the process SIGKILL itself there, to prove every crash point
+leaves ``data/`` either as it was or as the finished ``add`` leaves it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import signal
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +36,10 @@ __all__ = ["Change", "plan_add", "add", "recover", "data_lock", "target_file", "
 
 STAGING = ".untoc-staging"
 LOCK = ".untoc.lock"
+LOCK_TIMEOUT = 60.0  # seconds an add waits for another one to finish
+# Where UNTOC_FAULT_POINT can kill an add, in the order it passes them ("-file" ones: after the first).
+FAULT_POINTS = ("locked", "staging-dir", "staged-file", "commit-tmp", "committed", "renamed-file",
+                "renamed-all", "cleaned")
 RDF_SUBJECT = "http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"
 OWL_FUNCTIONAL = "http://www.w3.org/2002/07/owl#FunctionalProperty"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -54,15 +64,26 @@ def target_file(iri: str) -> str:
     return ROUTES.get(prefix, FALLBACK)
 
 
+def _fault(point: str) -> None:
+    # Test-only crash injection; one environment lookup costs nothing next to the writes around it.
+    if os.environ.get("UNTOC_FAULT_POINT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 @contextmanager
-def data_lock(data_dir: Path, timeout: float = 60.0):
-    """Exclusive lock on the data directory, waiting up to ``timeout`` seconds."""
+def data_lock(data_dir: Path, timeout: float | None = None):
+    """Exclusive lock on the data directory, waiting up to ``timeout`` seconds (``LOCK_TIMEOUT``).
+
+    The lock is an ``flock`` on ``data/.untoc.lock``: the kernel drops it when its holder dies, so a
+    killed ``add`` never leaves a stale lock behind.
+    """
     path = Path(data_dir) / LOCK
     try:
         handle = open(path, "a+")
     except OSError as exc:
-        raise UntocError(f"cannot lock {data_dir}: {exc.strerror or exc}") from None
-    deadline = time.monotonic() + timeout
+        raise UntocError(f"cannot write to {data_dir}: {exc.strerror or exc}; "
+                         "nothing was changed") from None
+    deadline = time.monotonic() + (LOCK_TIMEOUT if timeout is None else timeout)
     try:
         while True:
             try:
@@ -79,16 +100,33 @@ def data_lock(data_dir: Path, timeout: float = 60.0):
 
 
 def recover(data_dir: Path) -> None:
-    """Finish a committed change or discard an uncommitted one left by a crash."""
-    staging = Path(data_dir) / STAGING
+    """Finish a committed change or discard an uncommitted one left by a crash.
+
+    Does nothing while another process holds the lock: that ``add`` is alive and finishes its own
+    change (if it dies, the kernel releases the lock and the next command recovers).
+    """
+    if not (Path(data_dir) / STAGING).is_dir():
+        return
+    try:
+        with data_lock(data_dir, timeout=0):
+            _recover(Path(data_dir))
+    except UntocError:
+        pass
+
+
+def _recover(data_dir: Path) -> None:
+    """``recover`` for a caller holding the lock."""
+    staging = data_dir / STAGING
     if not staging.is_dir():
         return
     if (staging / "COMMIT").is_file():
         for name in (staging / "COMMIT").read_text().split():
             src = staging / name
             if src.is_file():
-                os.replace(src, Path(data_dir) / name)
-        _fsync_dir(Path(data_dir))
+                os.replace(src, data_dir / name)
+                _fault("renamed-file")
+        _fsync_dir(data_dir)
+        _fault("renamed-all")
     shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -162,11 +200,17 @@ def stale_files(paths) -> list[Path]:
 def format_files(paths) -> list[Path]:
     """Rewrite Turtle files in the canonical layout (atomically); returns the files that changed."""
     changed = []
-    for path, text in list(_reformatted(paths)):
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-        changed.append(path)
+    by_dir: dict[Path, list[Path]] = {}
+    for path in map(Path, paths):
+        by_dir.setdefault(path.parent, []).append(path)
+    for directory, group in by_dir.items():
+        # Under the add lock: an add landing between reading and replacing a file would be lost.
+        with data_lock(directory):
+            for path, text in list(_reformatted(group)):
+                tmp = path.with_name(f".{path.name}.tmp")
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, path)
+                changed.append(path)
     return changed
 
 
@@ -254,7 +298,12 @@ def add(source: GraphSource, files, *, dry_run: bool = False) -> Change:
     """Validate and merge new entries into ``data/``: all files change, or none do."""
     data_dir = source.data_dir
     with data_lock(data_dir):
-        recover(data_dir)
+        _fault("locked")
+        try:
+            _recover(data_dir)
+        except OSError as exc:
+            raise UntocError(f"cannot finish an interrupted add in {data_dir}: "
+                             f"{exc.strerror or exc}; nothing was changed") from None
         change = plan_add(source, files)
         if dry_run or not change.count:
             return change
@@ -262,20 +311,29 @@ def add(source: GraphSource, files, *, dry_run: bool = False) -> Change:
         shutil.rmtree(staging, ignore_errors=True)
         try:
             staging.mkdir()
+            _fault("staging-dir")
             for name, text in change.contents.items():
                 with open(staging / name, "w", encoding="utf-8") as fh:
                     fh.write(text)
                     fh.flush()
                     os.fsync(fh.fileno())
+                _fault("staged-file")
             commit = staging / "COMMIT.tmp"
             commit.write_text("\n".join(sorted(change.contents)) + "\n")
             with open(commit) as fh:
                 os.fsync(fh.fileno())
+            _fault("commit-tmp")
             os.replace(commit, staging / "COMMIT")
             _fsync_dir(staging)
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise UntocError(f"cannot write to {data_dir}: {exc.strerror or exc}; "
                              "nothing was changed") from None
-        recover(data_dir)
+        _fault("committed")
+        try:
+            _recover(data_dir)
+        except OSError as exc:  # committed: the next command that can write finishes the renames
+            raise UntocError(f"the change is committed but not yet in place in {data_dir} "
+                             f"({exc.strerror or exc}); the next untoc command completes it") from None
+        _fault("cleaned")
     return change
