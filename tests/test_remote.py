@@ -228,21 +228,28 @@ def test_string_parameter_cannot_inject(oxigraph_server, pushed, value):
     assert _rows(remote.stdout) == [] == _rows(run(*args).stdout)
 
 
-def test_values_block_is_escaped_terms():
+def test_parameters_are_substituted_as_escaped_terms():
     text = "SELECT ?symbol ?x WHERE { ?x ?p ?symbol }"
     bound = bind_values(text, {"symbol": ox.Literal('a"b\\c\nd')})
-    assert bound == 'SELECT ?symbol ?x WHERE { VALUES (?symbol) { ("a\\"b\\\\c\\nd") }  ?x ?p ?symbol }'
+    assert bound == 'SELECT ?symbol ?x WHERE { ?x ?p "a\\"b\\\\c\\nd"  BIND("a\\"b\\\\c\\nd" AS ?symbol) }'
     assert sparql_term(ox.Literal("2012", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear"))) \
         == '"2012"^^<http://www.w3.org/2001/XMLSchema#gYear>'
     assert sparql_term(ox.Literal("x", language="ru")) == '"x"@ru'
     with pytest.raises(ValueError):
         sparql_term(ox.BlankNode("b"))
-    # parameters go into the top-level WHERE and into sub-SELECTs that project them, not elsewhere
+    # into the WHERE clause and into sub-SELECTs that project the parameter, not elsewhere
     nested = ("CONSTRUCT { ?e ?p ?o } WHERE { { SELECT ?e ?p ?o WHERE { ?e ?p ?o } } "
               "{ SELECT (COUNT(*) AS ?n) WHERE { ?e ?q ?r } } }")
     out = bind_values(nested, {"e": ox.NamedNode("http://x/e")})
-    assert out.count("VALUES (?e)") == 2
-    assert "SELECT (COUNT(*) AS ?n) WHERE { ?e" in out
+    assert out == ("CONSTRUCT { ?e ?p ?o } WHERE { { SELECT ?e ?p ?o WHERE { <http://x/e> ?p ?o "
+                   " BIND(<http://x/e> AS ?e) } } { SELECT (COUNT(*) AS ?n) WHERE { ?e ?q ?r } } }")
+    # nested groups, FILTERs, BOUND; assignments, VALUES lists and solution modifiers are left alone
+    text = ("SELECT ?lang WHERE { ?s ?p ?o OPTIONAL { ?s <l> ?l FILTER(LANG(?l) = ?lang && BOUND(?lang)) } "
+            "{ SELECT ?lang (MIN(?x) AS ?m) WHERE { ?x <q> ?lang } GROUP BY ?lang } } ORDER BY ?lang")
+    out = bind_values(text, {"lang": ox.Literal("en")})
+    assert out == ('SELECT ?lang WHERE { ?s ?p ?o OPTIONAL { ?s <l> ?l FILTER(LANG(?l) = "en" && true) } '
+                   '{ SELECT ?lang (MIN(?x) AS ?m) WHERE { ?x <q> "en"  BIND("en" AS ?lang) } GROUP BY ?lang } } '
+                   'ORDER BY ?lang')
 
 
 def test_connection_refused(kg):

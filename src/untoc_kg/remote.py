@@ -2,13 +2,13 @@
 
 Only the standard library (``urllib.request``) is used, so the remote features add no dependency.
 
-* ``RemoteEndpoint.query`` sends a query by the SPARQL 1.1 Protocol (direct POST) and turns the W3C
+* ``RemoteEndpoint.query`` sends a query by the SPARQL 1.1 Protocol (form POST) and turns the W3C
   JSON results (or N-Triples/Turtle for CONSTRUCT/DESCRIBE) into the same ``QueryResult`` the local
-  engine returns. The protocol has no parameter substitution, so saved-query parameters are bound by a
-  ``VALUES`` block at the start of the WHERE group (and of every sub-SELECT that projects them, which
-  is where pyoxigraph's substitution reaches too). The block is written from the already type-checked
-  RDF terms with strict N-Triples escaping, never from the user's text, so a parameter cannot change
-  the query.
+  engine returns. The protocol has no parameter substitution, so saved-query parameters are bound by
+  ``BIND(term AS ?name)`` at the start of every group of the WHERE clause (and of every sub-SELECT
+  that projects them, which is where pyoxigraph's substitution reaches too). The terms are written
+  from the already type-checked RDF terms with strict N-Triples escaping, never from the user's text,
+  so a parameter cannot change the query.
 * ``push`` replaces the ontology, data, shapes and VoID graphs of a store that speaks the SPARQL 1.1
   Graph Store HTTP Protocol (one ``PUT ?graph=IRI`` of N-Triples per graph), then counts the triples of
   each graph through the store's query endpoint and checks them against what was sent.
@@ -19,6 +19,7 @@ Every failure (refused connection, timeout, HTTP error, an answer that is not SP
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import re
@@ -164,29 +165,41 @@ def _projection(toks, j: int) -> tuple[set[str] | None, int]:
     return projected, j
 
 
-def _groups(text: str) -> list[tuple[int, set[str] | None]]:
-    """Where to bind: (offset just after a group's '{', the parameters it may bind; None = all).
+def _substitutions(text: str, names: set[str]):
+    """Where the parameters go: (edits, roots).
 
-    Every group graph pattern of the WHERE clause is listed, nested ones included: a FILTER in a
-    UNION branch or a sub-group only sees variables bound inside its own group, while the local
-    engine substitutes parameters everywhere. A sub-SELECT's groups bind only the parameters it
-    projects (all for ``SELECT *``); the CONSTRUCT template and VALUES data blocks are left alone.
+    ``edits`` are (start, end, name or None): the text of a parameter variable used in the WHERE
+    clause, to be replaced by its term; None marks a whole ``BOUND(?name)``, which becomes ``true``.
+    ``roots`` are (offset of a WHERE group's closing '}', the parameters it binds): the query's WHERE
+    group binds them all, a sub-SELECT's those it projects (all for ``SELECT *``), so that they are
+    projected, grouped, ordered and put into a CONSTRUCT template as locally; a group binds none
+    that a sub-SELECT inside it projects already.
+
+    A sub-SELECT that does not project a parameter is left alone, as pyoxigraph's substitution
+    leaves it. Variables that are assigned (``AS ?name``), listed by VALUES, or used in a
+    sub-SELECT's projection and solution modifiers are not replaced: there a constant is not
+    allowed, and the parameter is bound there by the BIND at the end of the sub-SELECT's WHERE.
     """
     toks = list(_tokens(text))
-    out: list[tuple[int, set[str] | None]] = []
-    # stack of frames: the parameters a group may bind, or False for braces that are not groups
+    edits: list[tuple[int, int, str | None]] = []
+    roots: list[tuple[int, set[str]]] = []
+    # frames: the parameters substituted in a group (None = all), or False for braces that are not
+    # groups; beside them whether the group is a WHERE (root) and whether a sub-SELECT's solution
+    # modifiers have started in it
     stack: list[set[str] | None | bool] = []
-    form_seen = False
-    template_pending = False
-    values_pending = False
+    is_root: list[bool] = []
+    modifiers: list[bool] = []
+    covered: list[set[str]] = []  # parameters a sub-SELECT inside the group already projects
+    form_seen = template_pending = values_pending = False
     pending_select: tuple[set[str] | None] | None = None
     i = 0
     while i < len(toks):
         kind, value, pos = toks[i]
         scope = stack[-1] if stack else None
         if value == "{":
+            root = False
             if not stack and not form_seen:
-                stack.append(False)  # not a query we understand; never insert before the form
+                stack.append(False)  # not a query we understand; never touch it
             elif template_pending:
                 template_pending = False
                 stack.append(False)
@@ -195,25 +208,36 @@ def _groups(text: str) -> list[tuple[int, set[str] | None]]:
                 stack.append(False)
             else:
                 allowed = None if not stack else scope
+                root = not stack or pending_select is not None
                 if pending_select is not None:
                     projected = pending_select[0]
                     pending_select = None
                     if projected is not None:
                         allowed = projected if allowed is None else (allowed & projected)
                 stack.append(allowed)
-                nxt = toks[i + 1][1] if i + 1 < len(toks) else None
-                if nxt != "SELECT" and not (isinstance(allowed, set) and not allowed):
-                    out.append((pos + 1, allowed))
+            is_root.append(root)
+            modifiers.append(False)
+            covered.append(set())
         elif value == "}":
             if stack:
-                stack.pop()
+                allowed = stack.pop()
+                modifiers.pop()
+                inner = covered.pop()
+                if is_root.pop():
+                    # a second BIND of a variable a sub-SELECT projects would be a syntax error
+                    bound = (set(names) if allowed is None else (names & allowed)) - inner
+                    if bound:
+                        roots.append((pos, bound))
+                    inner |= bound
+                if covered:
+                    covered[-1] |= inner
         elif kind == "word":
             if not stack and value in _FORMS and not form_seen:
                 form_seen = True
                 if value == "CONSTRUCT":
                     template_pending = i + 1 < len(toks) and toks[i + 1][1] == "{"
                 elif value == "SELECT":
-                    projected, j = _projection(toks, i + 1)
+                    _, j = _projection(toks, i + 1)
                     i = j
                     continue
             elif stack and stack[-1] is not False:
@@ -224,12 +248,34 @@ def _groups(text: str) -> list[tuple[int, set[str] | None]]:
                     pending_select = (projected,)
                     i = j
                     continue
+                elif value in ("GROUP", "ORDER", "HAVING", "LIMIT", "OFFSET"):
+                    modifiers[-1] = True
+        elif kind == "var":
+            name = value[1:]
+            allowed = scope
+            if (name in names and stack and allowed is not False and not values_pending
+                    and not modifiers[-1] and (allowed is None or name in allowed)
+                    and not (i > 0 and toks[i - 1][1] == "AS")):
+                if (i >= 2 and i + 1 < len(toks) and toks[i - 1][1] == "(" and toks[i - 2][1] == "BOUND"
+                        and toks[i + 1][1] == ")"):
+                    edits.append((toks[i - 2][2], toks[i + 1][2] + 1, None))
+                else:
+                    edits.append((pos, pos + len(value), name))
         i += 1
-    return out
+    return edits, roots
 
 
 def bind_values(text: str, bindings: dict[str, object] | None) -> str:
-    """The query with a ``VALUES (?a ?b) { (term term) }`` block binding each parameter."""
+    """The query with each parameter's term put where its variable is used in the WHERE clause,
+    and bound by ``BIND(term AS ?name)`` at the end of each WHERE group that projects it.
+
+    This is what the local engine's substitution does. Binding the variables instead (a one-row
+    ``VALUES`` or a ``BIND`` at the start of every group, as first done) is equivalent in SPARQL,
+    but Virtuoso 7.2 drops rows when such a binding meets property paths with ``*``, UNION and
+    OPTIONAL (regional-workshops gave 1 row of 5, endorsed-recommendations 1 of 4), while it
+    handles constants in patterns and a trailing BIND as it should. The terms are written by
+    ``sparql_term``, never copied from the user's text.
+    """
     if not bindings:
         return text
     terms = {}
@@ -240,16 +286,14 @@ def bind_values(text: str, bindings: dict[str, object] | None) -> str:
             terms[name] = sparql_term(term)
         except ValueError as exc:
             raise RemoteError(f"parameter {name!r}: {exc}") from None
-    groups = _groups(text)
-    if not groups:
+    edits, roots = _substitutions(text, set(terms))
+    if not roots:
         raise RemoteError("cannot bind parameters: the query has no WHERE group")
-    for offset, allowed in sorted(groups, reverse=True):
-        names = [n for n in terms if allowed is None or n in allowed]
-        if not names:
-            continue
-        block = (" VALUES (" + " ".join("?" + n for n in names) + ") { ("
-                 + " ".join(terms[n] for n in names) + ") } ")
-        text = text[:offset] + block + text[offset:]
+    changes = [(start, end, "true" if name is None else terms[name]) for start, end, name in edits]
+    changes += [(pos, pos, " " + " ".join(f"BIND({terms[n]} AS ?{n})" for n in terms if n in bound) + " ")
+                for pos, bound in roots]
+    for start, end, new in sorted(changes, key=lambda c: (c[0], c[1]), reverse=True):
+        text = text[:start] + new + text[end:]
     return text
 
 
@@ -314,10 +358,50 @@ class _Http:
         # endpoints want Digest and refuse a Basic header sent up front).
         self.manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
         handlers = []
+        self.digest = urllib.request.HTTPDigestAuthHandler(self.manager)
         if self.auth.user is not None:
-            handlers = [urllib.request.HTTPDigestAuthHandler(self.manager),
-                        urllib.request.HTTPBasicAuthHandler(self.manager)]
+            handlers = [self.digest, urllib.request.HTTPBasicAuthHandler(self.manager)]
         self.opener = urllib.request.build_opener(*handlers)
+        self.challenges: dict[tuple[str, str, str], list[str]] = {}
+
+    def _challenge(self, url: str) -> list[str]:
+        """The WWW-Authenticate challenges a HEAD of ``url`` gets (once per path), [] if none."""
+        parts = urllib.parse.urlsplit(url)
+        key = (parts.scheme, parts.netloc, parts.path)
+        if key not in self.challenges:
+            found: list[str] = []
+            probe = urllib.request.Request(url, method="HEAD", headers={"User-Agent": _USER_AGENT})
+            try:
+                urllib.request.build_opener().open(probe, timeout=self.timeout).close()
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401 and exc.headers:
+                    found = exc.headers.get_all("WWW-Authenticate") or []
+            except (OSError, http.client.HTTPException, ValueError):
+                pass  # the request itself will say what is wrong
+            self.challenges[key] = found
+        return self.challenges[key]
+
+    def _authorize(self, req: urllib.request.Request) -> bool:
+        """Answer the server's challenge before sending a body, not after.
+
+        A server that demands credentials may answer 401 and close the connection before reading
+        a large body (Virtuoso does, for a graph of a megabyte); the client then fails with a broken
+        pipe and never sees the challenge. So the challenge is fetched with a HEAD first. Returns
+        whether credentials now go with the request.
+        """
+        for challenge in self._challenge(req.full_url):
+            scheme, _, rest = challenge.partition(" ")
+            if scheme.lower() == "digest":
+                chal = urllib.request.parse_keqv_list(filter(None, urllib.request.parse_http_list(rest)))
+                header = self.digest.get_authorization(req, chal)
+                if header:
+                    req.add_unredirected_header("Authorization", "Digest " + header)
+                    return True
+            elif scheme.lower() == "basic":
+                raw = f"{self.auth.user}:{self.auth.password or ''}".encode("utf-8")
+                req.add_unredirected_header("Authorization", "Basic " + base64.b64encode(raw).decode("ascii"))
+                return True
+        return False
 
     def request(self, method: str, url: str, *, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> tuple[str, bytes]:
@@ -331,7 +415,10 @@ class _Http:
         req.add_header("User-Agent", _USER_AGENT)
         if self.auth.token is not None:
             req.add_unredirected_header("Authorization", f"Bearer {self.auth.token}")
+        challenged = False
         try:
+            if self.auth.user is not None and body:
+                challenged = self._authorize(req)
             with self.opener.open(req, timeout=self.timeout) as resp:
                 return resp.headers.get("Content-Type", ""), resp.read()
         except urllib.error.HTTPError as exc:
@@ -350,6 +437,10 @@ class _Http:
             raise (RemoteQueryError if exc.code == 400 else RemoteError)(message) from None
         except urllib.error.URLError as exc:
             reason = exc.reason
+            if challenged and isinstance(reason, (BrokenPipeError, ConnectionResetError)):
+                # what Virtuoso does with wrong credentials and a large body: 401, then hang up
+                raise RemoteError(f"{shown} closed the connection while the request was sent; it does "
+                                  "that when it refuses the credentials (check --user/--password)") from None
             if isinstance(reason, ConnectionRefusedError):
                 raise RemoteError(f"cannot connect to {shown}: connection refused") from None
             if isinstance(reason, (socket.timeout, TimeoutError)):
@@ -428,6 +519,9 @@ _RDF_TYPES = {
 }
 
 
+_VIRTUOSO_ASK = "__ASK_RETVAL"
+
+
 class RemoteEndpoint:
     """A SPARQL 1.1 query endpoint reached over HTTP."""
 
@@ -436,11 +530,13 @@ class RemoteEndpoint:
         self.http = _Http(auth, timeout)
 
     def query(self, text: str, bindings: dict[str, object] | None = None) -> QueryResult:
-        """Run a query (with parameters bound by VALUES) and return the local QueryResult shape."""
+        """Run a query (with parameters bound by BIND) and return the local QueryResult shape."""
         form = query_form(text)
         body = with_prefixes(bind_values(text, bindings))
         try:
-            payload = body.encode("utf-8")
+            # Form POST, the one form every SPARQL 1.1 server takes: Virtuoso 7 never answers a
+            # direct POST (application/sparql-query) and the query may be too long for a GET URL.
+            payload = urllib.parse.urlencode({"query": body}, encoding="utf-8").encode("ascii")
         except UnicodeEncodeError:
             raise RemoteError("the query is not valid Unicode") from None
         graph = form in ("CONSTRUCT", "DESCRIBE")
@@ -448,7 +544,7 @@ class RemoteEndpoint:
                   else f"{RESULTS_JSON}, application/json;q=0.5")
         ctype, answer = self.http.request(
             "POST", self.url, body=payload,
-            headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept})
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
         mime = ctype.split(";", 1)[0].strip().lower()
         shown = _display(self.url)
         if graph:
@@ -466,9 +562,15 @@ class RemoteEndpoint:
             raise RemoteError(f"{shown} did not answer with SPARQL results (got "
                               f"{mime or 'no content type'}); is it a SPARQL query endpoint?")
         try:
-            return parse_results_json(answer)
+            result = parse_results_json(answer)
         except (ValueError, UnicodeDecodeError) as exc:
             raise RemoteError(f"{shown} sent malformed SPARQL JSON results: {_one_line(str(exc))}") from None
+        if form == "ASK" and result.kind == "SELECT" and result.variables == [_VIRTUOSO_ASK]:
+            # Virtuoso 7.2 answers ASK with a table: one row ?__ASK_RETVAL 1 for true, none for false
+            return QueryResult("ASK", boolean=any(row.get(_VIRTUOSO_ASK) is not None
+                                                  and row[_VIRTUOSO_ASK].value not in ("0", "false")
+                                                  for row in result.rows))
+        return result
 
     def label_lookup(self, result: QueryResult, lang: str, chunk: int = 200):
         """A function IRI → label in ``lang`` (else English, else any) for the IRIs of ``result``."""
