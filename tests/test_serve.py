@@ -43,6 +43,7 @@ def _start(service):
 def _stop(server, thread):
     server.shutdown()
     server.server_close()
+    server.service.close()
     thread.join(5)
 
 
@@ -298,3 +299,108 @@ def test_negotiate():
     assert negotiate("application/json", offers, "html") is None
     assert negotiate("text/*", offers, "turtle") == "turtle"
     assert negotiate("text/html;q=0, */*;q=0.1", offers, "turtle") == "turtle"
+
+
+# --- the saved-query catalogue for people ---------------------------------------------------------
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_catalogue_as_html_documents_every_query(base):
+    status, headers, body = fetch(base + "/queries", headers={"Accept": BROWSER})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert body.count("<section id=") == len(json.loads(fetch(base + "/queries")[2]))
+    section = body.split('<section id="meetings-in-year">', 1)[1].split("</section>", 1)[0]
+    assert 'href="/queries/meetings-in-year"' in section
+    assert "Meetings and workshops held in a given year" in section  # summary
+    assert "<td><code>year</code></td><td>year</td><td>required</td>" in section
+    assert "<code>2012</code>" in section  # the parameter's example
+    status, headers, _ = fetch(base + "/queries?format=json", headers={"Accept": BROWSER})
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_saved_query_as_html_form_and_table(base):
+    status, headers, body = fetch(base + "/queries/meetings-in-year?year=2012",
+                                  headers={"Accept": BROWSER})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert '<form method="get" action="/queries/meetings-in-year"' in body
+    assert 'name="year" value="2012"' in body
+    table = body.split('<table class="results">', 1)[1].split("</table>", 1)[0]
+    assert "<th>event</th>" in table
+    assert ('<a href="/id/meeting/wg-ic-4">Fourth meeting of the Working Group on International '
+            'Cooperation <small>(meeting:wg-ic-4)</small></a>') in table
+    assert 'href="/queries/meetings-in-year?year=2012&amp;format=csv"' in body
+    # The same address still gives machine formats to machines.
+    status, headers, _ = fetch(base + "/queries/meetings-in-year?year=2012")
+    assert headers["Content-Type"] == "application/sparql-results+json"
+
+
+def test_saved_query_page_in_russian(base):
+    _, _, body = fetch(base + "/queries/meetings-in-year?year=2012&lang=ru",
+                       headers={"Accept": BROWSER})
+    assert '<html lang="ru">' in body and "Результаты" in body
+    assert ('<a href="/id/meeting/wg-ic-4?lang=ru">Четвертое совещание Рабочей группы по вопросам '
+            'международного сотрудничества') in body
+    # A query without a lang parameter: the page language does not reach the query.
+    status, _, body = fetch(base + "/queries/mandate-lineage?lang=ru", headers={"Accept": BROWSER})
+    assert status == 200 and 'href="/id/resolution/cop-6-1?lang=ru"' in body
+    assert '<input type="hidden" name="lang" value="ru">' in body
+
+
+def test_saved_query_page_missing_and_bad_parameters(base):
+    status, _, body = fetch(base + "/queries/meetings-in-year", headers={"Accept": BROWSER})
+    assert status == 200 and "Fill in the required parameters" in body
+    assert '<table class="results">' not in body
+    status, _, body = fetch(base + "/queries/meetings-in-year?year=%3Cscript%3E",
+                            headers={"Accept": BROWSER})
+    assert status == 400 and '<p class="error">' in body and "not a year" in body
+    assert "<script>" not in body and 'value="&lt;script&gt;"' in body
+
+
+def test_saved_construct_query_as_html(base):
+    status, _, body = fetch(base + "/queries/describe-entity?entity=meeting:wg-ic-3",
+                            headers={"Accept": BROWSER})
+    assert status == 200 and "<th>subject</th><th>predicate</th><th>object</th>" in body
+    assert 'href="/id/place/vienna"' in body
+    assert 'format=turtle"' in body
+
+
+def test_saved_query_page_escapes_labels(evil_base):
+    status, _, body = fetch(evil_base + "/queries/describe-entity?entity=place:evil",
+                            headers={"Accept": BROWSER})
+    assert status == 200 and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<script>alert" not in body
+
+
+def test_home_page_links_the_catalogue(base):
+    _, _, body = fetch(base + "/")
+    assert 'href="/queries/meetings-in-year"' in body and 'href="/queries?format=json"' in body
+    _, _, body = fetch(base + "/?lang=ru")
+    assert 'href="/queries?lang=ru"' in body
+
+
+@pytest.mark.parametrize("value, mime", [
+    ("rdf+xml", "application/rdf+xml"), ("json-ld", "application/ld+json"),
+    ("text/turtle", "text/turtle"), ("nt", "application/n-triples")])
+def test_format_parameter_aliases(base, value, mime):
+    query = "CONSTRUCT { ?m schema:location ?p } WHERE { ?m schema:location ?p }"
+    status, headers, _ = sparql(base, query, "*/*", format=value)
+    assert status == 200 and headers["Content-Type"].startswith(mime)
+
+
+def test_reused_workers_follow_the_data_files(tmp_path):
+    """Query workers live on between queries, but each query reads the data files as they are."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    service = Service(data, cache=False)
+    ask = "ASK { <https://w3id.org/untoc/id/place/atlantis> ?p ?o }"
+    first = service.run(ask, fmt="json")
+    assert first.status == 200 and json.loads(first.body)["boolean"] is False
+    assert len(service._idle) == 1  # the worker waits for the next query
+    (data / "zz-new.ttl").write_text(
+        '<https://w3id.org/untoc/id/place/atlantis> a <https://schema.org/Place> .\n', encoding="utf-8")
+    second = service.run(ask, fmt="json")
+    assert json.loads(second.body)["boolean"] is True
+    assert len(service._idle) == 1
+    service.close()
+    assert service._idle == []

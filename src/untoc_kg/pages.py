@@ -17,7 +17,8 @@ from .describe import Description
 from .namespaces import ID, PREFIXES, compact, natural_key
 
 __all__ = ["LANGS", "href", "page", "entity_page", "home_page", "TimelineEvent", "timeline_events",
-           "timeline_svg", "picture_page", "lineage_edges", "lineage_svg"]
+           "timeline_svg", "picture_page", "lineage_edges", "lineage_svg", "catalogue_page",
+           "saved_query_page", "results_table"]
 
 LANGS = ("en", "ru")
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -29,7 +30,12 @@ _TEXT = {  # the few words of the pages themselves, in both languages
            "home": "Home", "meetings": "Sessions and meetings", "queries": "Saved queries",
            "query": "Ask a SPARQL question", "run": "Run", "format": "Results format",
            "joint": "joint meeting (marks joined across lanes)", "b2b": "held back-to-back",
-           "session": "session", "meeting": "meeting"},
+           "session": "session", "meeting": "meeting", "catalogue": "Catalogue of saved queries",
+           "name": "name", "summary": "summary", "params": "Parameters", "param": "parameter",
+           "ptype": "type", "example": "example", "required": "required", "optional": "optional",
+           "default": "default", "results": "Results", "rows": "rows", "machine": "Machine formats",
+           "missing": "Fill in the required parameters to run the query.", "error": "Error",
+           "nothing": "no parameters", "use": "use", "description": "description"},
     "ru": {"type": "Тип", "facts": "Сведения", "incoming": "Ссылаются", "sources": "Источники",
            "property": "свойство", "value": "значение", "source": "пункты источника",
            "formats": "Другие форматы", "labels": "Названия", "none": "не указаны",
@@ -37,7 +43,13 @@ _TEXT = {  # the few words of the pages themselves, in both languages
            "home": "Главная", "meetings": "Сессии и совещания", "queries": "Сохранённые запросы",
            "query": "Задать вопрос на SPARQL", "run": "Выполнить", "format": "Формат результатов",
            "joint": "совместное совещание (отметки соединены)", "b2b": "проведены одно за другим",
-           "session": "сессия", "meeting": "совещание"},
+           "session": "сессия", "meeting": "совещание", "catalogue": "Каталог сохранённых запросов",
+           "name": "имя", "summary": "кратко", "params": "Параметры", "param": "параметр",
+           "ptype": "тип", "example": "пример", "required": "обязательный",
+           "optional": "необязательный", "default": "по умолчанию", "results": "Результаты",
+           "rows": "строк", "machine": "Машиночитаемые форматы",
+           "missing": "Заполните обязательные параметры, чтобы выполнить запрос.", "error": "Ошибка",
+           "nothing": "без параметров", "use": "использование", "description": "описание"},
 }
 
 
@@ -323,7 +335,8 @@ def lineage_edges(store) -> list[tuple[str, str, str]]:
             for s in _query(store, _LINEAGE)]
 
 
-_COLOURS = ("#36c", "#c33", "#7a3", "#e80", "#939", "#099", "#663", "#c39")
+_COLOURS = ("#36c", "#c33", "#7a3", "#e80", "#939", "#099", "#663", "#c39", "#0a6", "#a50", "#66c",
+            "#555")
 
 
 def lineage_svg(edges, label_of, lang: str) -> str:
@@ -385,7 +398,8 @@ def home_page(events: list[TimelineEvent], queries, lang: str) -> str:
     out = ["<h1>untoc-kg</h1>",
            "<ul>",
            f'<li><a href="/sparql">/sparql</a>: SPARQL 1.1 endpoint (service description)</li>',
-           f'<li><a href="/queries">/queries</a>: {words["queries"]} (JSON)</li>',
+           f'<li><a href="/queries{q}">{words["catalogue"]}</a> '
+           f'(<a href="/queries?format=json">JSON</a>)</li>',
            f'<li><a href="/timeline{q}">{words["timeline"]}</a></li>',
            f'<li><a href="/lineage{q}">{words["lineage"]}</a></li>',
            "</ul>",
@@ -397,10 +411,114 @@ def home_page(events: list[TimelineEvent], queries, lang: str) -> str:
            f'<label>{words["format"]} <select name="format">{options}</select></label> '
            f'<button type="submit">{words["run"]}</button></form>',
            f"<h2>{words['queries']}</h2><ul>"]
-    out += [f'<li><a href="/queries/{_e(s.name)}?format=csv">{_e(s.name)}</a>: {_e(s.summary)}</li>'
-            for s in queries if not any(p.required for p in s.params)]
+    out += [f'<li><a href="/queries/{_e(s.name)}{q}">{_e(s.name)}</a>: {_e(s.summary)}</li>'
+            for s in queries]
     out += ["</ul>", f"<h2>{words['meetings']}</h2><ul>"]
     out += [f'<li>{_e(e.date or e.year or "")} <a href="{_e(href(e.iri, lang))}">{_e(e.label)}</a></li>'
             for e in events]
     out.append("</ul>")
     return page("untoc-kg", "\n".join(out), lang, switch="/")
+
+
+# --- saved queries ----------------------------------------------------------------------------
+
+def _param_cells(p, words) -> str:
+    if p.required:
+        status = words["required"]
+    elif p.default is not None:
+        status = f'{words["default"]} <code>{_e(p.default)}</code>'
+    else:
+        status = words["optional"]
+    example = f"<code>{_e(p.example)}</code>" if p.example else ""
+    return (f"<td><code>{_e(p.name)}</code></td><td>{_e(p.type)}</td><td>{status}</td>"
+            f"<td>{_e(p.description)}</td><td>{example}</td>")
+
+
+def _param_table(params, words) -> str:
+    if not params:
+        return f"<p>{words['nothing']}</p>"
+    head = "".join(f"<th>{words[k]}</th>" for k in ("param", "ptype", "use", "description", "example"))
+    return (f"<table class=\"params\"><tr>{head}</tr>"
+            + "".join(f"<tr>{_param_cells(p, words)}</tr>" for p in params) + "</table>")
+
+
+def catalogue_page(queries, lang: str) -> str:
+    """Every saved query: name (linking to its form), summary, description and typed parameters."""
+    words = _words(lang)
+    q = "?lang=ru" if lang == "ru" else ""
+    out = [f"<h1>{_e(words['catalogue'])}</h1>",
+           f'<p>{words["machine"]}: <a href="/queries?format=json">JSON</a></p>']
+    for s in queries:
+        out += [f'<section id="{_e(s.name)}"><h2><a href="/queries/{_e(s.name)}{q}">{_e(s.name)}</a>'
+                f" <small>{_e(s.kind)}</small></h2>",
+                f"<p><b>{_e(s.summary)}</b></p>",
+                f"<p>{_e(s.description)}</p>" if s.description else "",
+                _param_table(s.params, words), "</section>"]
+    return page(words["catalogue"], "\n".join(x for x in out if x), lang, switch="/queries")
+
+
+def _cell(term, label_of, lang: str) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return _link(term.value, label_of, lang)
+    if isinstance(term, ox.BlankNode):
+        return "_:" + _e(term.value)
+    return _e(term.value) + (f" <small>@{_e(term.language)}</small>" if term.language else "")
+
+
+def results_table(variables, rows, label_of, lang: str) -> str:
+    """Rows (variable -> term) as an HTML table: IRIs link to their pages, labelled in ``lang``."""
+    words = _words(lang)
+    head = "".join(f"<th>{_e(v)}</th>" for v in variables)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(row.get(v), label_of, lang)}</td>"
+                                    for v in variables) + "</tr>" for row in rows)
+    return (f'<table class="results"><tr>{head}</tr>{body}</table>'
+            f'<p class="count">{len(rows)} {words["rows"]}</p>')
+
+
+def saved_query_page(saved, values: dict[str, str], lang: str, *, results: str | None = None,
+                     error: str | None = None, formats: dict[str, str] | None = None) -> str:
+    """One saved query: its documentation, a form for its parameters (filled with ``values``), and
+    either its results (``results``, HTML from results_table), an ``error`` message, or a hint that
+    required parameters are missing. ``formats`` maps a format's name to the link of the same
+    results in it."""
+    words = _words(lang)
+    action = f"/queries/{saved.name}"
+    fields = []
+    for p in saved.params:
+        value = values.get(p.name, p.default if p.default is not None else "")
+        hint = p.example or ""
+        fields.append(f'<p><label for="p-{_e(p.name)}"><code>{_e(p.name)}</code> '
+                      f"<small>({_e(p.type)}, "
+                      f'{words["required"] if p.required else words["optional"]})</small></label> '
+                      f'<input type="text" id="p-{_e(p.name)}" name="{_e(p.name)}" '
+                      f'value="{_e(value)}" placeholder="{_e(hint)}"'
+                      f'{" required" if p.required else ""}> <small>{_e(p.description)}</small></p>')
+    if saved.param("lang") is None and lang != "en":  # keep the page's language across the form
+        fields.append(f'<input type="hidden" name="lang" value="{_e(lang)}">')
+    out = [f"<h1>{_e(saved.name)}</h1>", f"<p><b>{_e(saved.summary)}</b></p>"]
+    if saved.description:
+        out.append(f"<p>{_e(saved.description)}</p>")
+    if saved.source:
+        out.append(f"<p><small>{_e(saved.source)}</small></p>")
+    out += [f"<h2>{words['params']}</h2>", _param_table(saved.params, words),
+            f'<form method="get" action="{_e(action)}" id="query-form">', *fields,
+            f'<button type="submit">{words["run"]}</button></form>']
+    if error is not None:
+        out.append(f'<h2>{words["error"]}</h2><p class="error">{_e(error)}</p>')
+    elif results is not None:
+        out.append(f"<h2>{words['results']}</h2>{results}")
+        if formats:
+            out.append(f"<p>{words['machine']}: " + " · ".join(
+                f'<a href="{_e(link)}">{_e(name)}</a>' for name, link in formats.items()) + "</p>")
+    else:
+        out.append(f"<p>{words['missing']}</p>")
+    out.append(f"<details><summary>SPARQL</summary><pre>{_e(saved.text)}</pre></details>")
+    switch = action
+    kept = {k: v for k, v in values.items() if k != "lang"}
+    if kept:
+        from urllib.parse import urlencode
+
+        switch += "?" + urlencode(kept)
+    return page(saved.name, "\n".join(out), lang, switch=switch)

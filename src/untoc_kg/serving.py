@@ -2,20 +2,26 @@
 endpoint, the saved-query catalogue, dereferenceable entity IRIs, a home page and pictures.
 
 Queries sent by clients run in a separate worker process that opens the graph's store itself, so a
-query running past the time limit can be killed without touching the server; its answer is formatted
-in the worker and sent back as bytes. Pages the server composes itself (entity pages, timeline) read
-the server's own store: their queries are fixed and small.
+query running past the time limit, or whose client has hung up, can be killed without touching the
+server; its answer is formatted in the worker and sent back as bytes. A few run at once, the others
+wait their turn in order of arrival; workers that answered are kept for the next query. Pages the
+server composes itself (entity pages, timeline, the saved-query forms) read the server's own store:
+their queries are fixed and small; a saved query's results on its HTML page come from a worker.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import multiprocessing
 import os
+import select
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pyoxigraph as ox
 
@@ -37,8 +43,18 @@ _RESULT_MIME = {"json": "application/sparql-results+json", "xml": "application/s
 _RDF_MIME = {"turtle": "text/turtle; charset=utf-8", "ntriples": "application/n-triples",
              "jsonld": "application/ld+json", "xml": "application/rdf+xml"}
 _SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".rdf": "xml"}
+# format= values other clients send (SPARQLWrapper sends its own names as format=, output=, results=)
+_FORMAT_ALIASES = {"rdf+xml": "xml", "rdf": "xml", "json-ld": "jsonld", "n3": "turtle", "nt": "ntriples",
+                   "n-triples": "ntriples", "ttl": "turtle",
+                   **{mime: fmt for mime, fmt in {**RESULT_TYPES, **RDF_TYPES}.items()
+                      if mime != "text/plain"}}
+_PAGE_TYPES = {"text/html": "html", "application/xhtml+xml": "html"}
 _HTML = "text/html; charset=utf-8"
 _MAX_BODY = 1 << 20  # a query text longer than 1 MiB is not a question, it is a mistake
+_DRAIN = 8 * _MAX_BODY  # bodies up to this size are read and dropped before the 413, larger ones not
+_MAX_TARGET = 16 * 1024  # longer URLs: send the query with POST (http.server itself stops at 64 KiB)
+_POLL = 0.1  # seconds between looks at a waiting client's socket
+_JOBS_PER_WORKER = 200  # then a fresh worker: whatever a query left in memory goes with the old one
 
 
 @dataclass
@@ -166,15 +182,111 @@ def _answer(job: Job) -> Reply:
     return Reply(200, format_result(result, fmt).encode("utf-8"), mimes[fmt])
 
 
-def _work(conn, job: Job) -> None:
+def _alive(pid: int) -> bool:
     try:
-        reply = _answer(job)
-    except UntocError as exc:
-        reply = _error(400, str(exc))
-    except Exception as exc:  # noqa: BLE001 - the client gets a message, the server stays up
-        reply = _error(500, f"internal error: {type(exc).__name__}: {exc}")
-    conn.send(reply)
-    conn.close()
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a server that died but was not yet reaped by its parent is a zombie: gone all the same
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b") ", 1)[1][:1] != b"Z"
+    except OSError:
+        return True
+
+
+def _watch(server: int) -> None:
+    """End this worker when the server is gone (killed, crashed): the query it runs has no one to
+    answer to, and nothing else would ever stop it. Queries release the GIL, so this thread runs."""
+    while _alive(server):
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _work(conn, server: int) -> None:
+    """A worker's life: answer the jobs that come down the pipe until the server closes it (or
+    kills the worker). Starting a process costs more than most queries, so workers are reused;
+    each job still opens the store itself, so answers follow the data files as they change."""
+    threading.Thread(target=_watch, args=(server,), daemon=True).start()
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = _answer(job)
+        except UntocError as exc:
+            reply = _error(400, str(exc))
+        except Exception as exc:  # noqa: BLE001 - the client gets a message, the server stays up
+            reply = _error(500, f"internal error: {type(exc).__name__}: {exc}")
+        conn.send(reply)
+
+
+def _format_param(params, keys=("format", "output", "results")) -> str | None:
+    """The format= (or output=, results=) parameter as one of our format names, None when absent."""
+    for key in keys:
+        value = (params.get(key) or [""])[0].strip()
+        if value:
+            return _FORMAT_ALIASES.get(value.lower(), value.lower())
+    return None
+
+
+def _terms_from_json(doc: dict) -> tuple[list[str], list[dict]]:
+    """Variables and rows (variable -> pyoxigraph term) of a SPARQL JSON results document."""
+    if "boolean" in doc:
+        return ["boolean"], [{"boolean": ox.Literal("true" if doc["boolean"] else "false")}]
+    rows = []
+    for binding in doc["results"]["bindings"]:
+        row = {}
+        for name, cell in binding.items():
+            if cell["type"] == "uri":
+                row[name] = ox.NamedNode(cell["value"])
+            elif cell["type"] == "bnode":
+                row[name] = ox.BlankNode(cell["value"])
+            elif "xml:lang" in cell:
+                row[name] = ox.Literal(cell["value"], language=cell["xml:lang"])
+            elif "datatype" in cell:
+                row[name] = ox.Literal(cell["value"], datatype=ox.NamedNode(cell["datatype"]))
+            else:
+                row[name] = ox.Literal(cell["value"])
+        rows.append(row)
+    return doc["head"]["vars"], rows
+
+
+class _Slots:
+    """At most ``n`` queries at once; waiting ones are served first come, first served, and a
+    waiter whose client has left gives up its place."""
+
+    def __init__(self, n: int):
+        self._free = n
+        self._queue: collections.deque = collections.deque()
+        self._cond = threading.Condition()
+
+    def acquire(self, gone=None) -> bool:
+        me = object()
+        with self._cond:
+            self._queue.append(me)
+            try:
+                while not (self._free and self._queue[0] is me):
+                    self._cond.wait(_POLL)
+                    if gone is not None and gone():
+                        return False
+                self._free -= 1
+                return True
+            finally:
+                self._queue.remove(me)
+                self._cond.notify_all()
+
+    def release(self) -> None:
+        with self._cond:
+            self._free += 1
+            self._cond.notify_all()
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._queue)
 
 
 # --- the service ------------------------------------------------------------------------------
@@ -223,39 +335,106 @@ class Service:
         # Workers are forked from a small single-threaded server process, not from this
         # multi-threaded one; a bounded number run at once.
         self._mp = multiprocessing.get_context("forkserver")
-        self._mp.set_forkserver_preload(["untoc_kg.serving"])
-        self._slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+        self._mp.set_forkserver_preload(["untoc_kg.serving", "untoc_kg.loading", "untoc_kg.querying",
+                                         "untoc_kg.results", "untoc_kg.export"])
+        self._slots = _Slots(max(2, os.cpu_count() or 2))
+        self._workers: dict[int, object] = {}  # pid -> process, while a query runs
+        self._idle: list[tuple] = []  # (process, connection, jobs done) of workers waiting for one
+        self._lock = threading.Lock()
 
     # -- queries in a worker
 
-    def run(self, text: str, bindings=None, accept: str | None = None, fmt: str | None = None) -> Reply:
-        """Run a query in a worker process, killed when it passes the time limit."""
+    @property
+    def waiting(self) -> int:
+        """Queries waiting for a free worker slot."""
+        return self._slots.waiting
+
+    @property
+    def workers(self) -> list[int]:
+        """Process ids of the query workers running now."""
+        with self._lock:
+            return sorted(self._workers)
+
+    def run(self, text: str, bindings=None, accept: str | None = None, fmt: str | None = None,
+            gone=None) -> Reply:
+        """Run a query in a worker process, killed when it passes the time limit or when ``gone()``
+        says the client has hung up (nobody is left to read the answer)."""
         job = Job(self.data_dir, self.cache, os.environ.get("UNTOC_CACHE_DIR"), text,
                   dict(bindings or {}), accept, fmt, self.max_rows)
-        with self._slots:
-            reader, writer = self._mp.Pipe(duplex=False)
-            proc = self._mp.Process(target=_work, args=(writer, job), daemon=True)
-            proc.start()
-            writer.close()  # only the worker writes: its exit ends the pipe
+        left_early = _error(499, "the client closed the connection")  # never sent: nobody to read it
+        if not self._slots.acquire(gone):
+            return left_early
+        try:
+            proc, conn, done = self._worker(job)
+            with self._lock:
+                self._workers[proc.pid] = proc
+            answered = False
             try:
-                if reader.poll(self.timeout):
-                    try:
-                        return reader.recv()
-                    except EOFError:
-                        return _error(500, "the query worker stopped without an answer")
-                return _error(503, f"query stopped: it ran longer than the time limit of "
-                                   f"{self.timeout:g} s (untoc serve --timeout); narrow it with more "
-                                   f"specific patterns, or add LIMIT")
+                deadline = time.monotonic() + self.timeout
+                while True:
+                    wait = deadline - time.monotonic()
+                    if wait <= 0:
+                        return _error(503, f"query stopped: it ran longer than the time limit of "
+                                           f"{self.timeout:g} s (untoc serve --timeout); narrow it "
+                                           f"with more specific patterns, or add LIMIT")
+                    if conn.poll(min(wait, _POLL)):
+                        try:
+                            reply = conn.recv()
+                        except (EOFError, OSError):
+                            return _error(500, "the query worker stopped without an answer")
+                        answered = True
+                        return reply
+                    if gone is not None and gone():
+                        return left_early
             finally:
-                if proc.is_alive():
-                    proc.kill()
-                proc.join()
-                reader.close()
+                with self._lock:
+                    self._workers.pop(proc.pid, None)
+                    keep = answered and done + 1 < _JOBS_PER_WORKER and proc.is_alive()
+                    if keep:
+                        self._idle.append((proc, conn, done + 1))
+                if not keep:  # stopped mid-query, or worn out: a fresh one next time
+                    self._retire(proc, conn)
+        finally:
+            self._slots.release()
+
+    def _worker(self, job: Job):
+        """An idle worker (else a new one) that has been handed ``job``: (process, pipe, jobs done)."""
+        while True:
+            with self._lock:
+                proc, conn, done = self._idle.pop() if self._idle else (None, None, 0)
+            if proc is None:
+                conn, theirs = self._mp.Pipe()
+                proc = self._mp.Process(target=_work, args=(theirs, os.getpid()), daemon=True)
+                proc.start()
+                theirs.close()  # the worker's end lives in the worker: its death ends the pipe
+            try:
+                conn.send(job)
+                return proc, conn, done
+            except OSError:  # it died while idle
+                self._retire(proc, conn)
+
+    @staticmethod
+    def _retire(proc, conn) -> None:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        conn.close()
+
+    def close(self) -> None:
+        """Stop the idle workers (running queries end with their requests)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for proc, conn, _ in idle:
+            self._retire(proc, conn)
 
     # -- routing
 
-    def handle(self, method: str, target: str, headers, body: bytes = b"") -> Reply:
-        parts = urlsplit(target)
+    def handle(self, method: str, target: str, headers, body: bytes = b"", gone=None) -> Reply:
+        """The answer to one request; ``gone()``, when given, tells whether the client has left."""
+        try:
+            parts = urlsplit(target)
+        except ValueError:  # e.g. "//a]b": a bracket in what urlsplit takes for a host
+            return _error(400, "malformed request target")
         path = unquote(parts.path)
         params = parse_qs(parts.query, keep_blank_values=True)
         accept = headers.get("Accept")
@@ -264,18 +443,20 @@ class Service:
         if method not in ("GET", "HEAD", "POST"):
             return _error(405, f"{method} is not supported")
         if path == "/sparql":
-            return self._sparql(method, params, headers, body, target)
+            return self._sparql(method, params, headers, body, gone)
         if method == "POST":
             return _error(405, "only /sparql takes POST")
         if path in ("/", "/index.html"):
             events = pages.timeline_events(self.kg.store, lang)
             return Reply(200, pages.home_page(events, self.kg.catalogue, lang).encode(), _HTML)
-        if path == "/queries":
-            return self._catalogue()
+        if path in ("/queries", "/queries/"):
+            return self._catalogue(params, accept, lang)
         if path.startswith("/queries/"):
-            return self._saved(path[len("/queries/"):], params, accept)
+            return self._saved(path[len("/queries/"):], params, accept, lang, gone)
         if path.startswith("/id/"):
             return self._entity(ID + path[len("/id/"):], params, accept, lang)
+        if path == "/ontology" or path.rpartition(".")[0] == "/ontology":
+            return self._ontology(path, accept)
         if path in ("/timeline", "/timeline.svg"):
             svg = pages.timeline_svg(pages.timeline_events(self.kg.store, lang), self._labels(lang), lang)
             return self._picture(path, svg, "timeline", lang)
@@ -295,7 +476,7 @@ class Service:
             return Reply(200, svg.encode(), "image/svg+xml; charset=utf-8")
         return Reply(200, pages.picture_page(name, svg, lang).encode(), _HTML)
 
-    def _sparql(self, method, params, headers, body, target) -> Reply:
+    def _sparql(self, method, params, headers, body, gone) -> Reply:
         ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if method == "POST":
             if ctype == "application/sparql-update":
@@ -322,13 +503,19 @@ class Service:
                          "text/turtle; charset=utf-8")
         if len(queries) > 1:
             return _error(400, "give one query= only")
-        fmt = (params.get("format") or [None])[0] or None
+        fmt = _format_param(params)
         if fmt is None and negotiate(headers.get("Accept"), {**RESULT_TYPES, **RDF_TYPES}, "json") is None:
             return _error(406, "this endpoint answers in " + ", ".join(
                 sorted(set(_RESULT_MIME.values()) | set(_RDF_MIME.values()))))
-        return self.run(queries[0], accept=headers.get("Accept"), fmt=fmt)
+        return self.run(queries[0], accept=headers.get("Accept"), fmt=fmt, gone=gone)
 
-    def _catalogue(self) -> Reply:
+    def _catalogue(self, params, accept, lang: str) -> Reply:
+        fmt = _format_param(params) or negotiate(accept, {**_PAGE_TYPES, "application/json": "json"},
+                                                 "json")
+        if fmt == "html":
+            return Reply(200, pages.catalogue_page(self.kg.catalogue, lang).encode(), _HTML)
+        if fmt not in ("json", None):
+            return _error(400, f"the catalogue comes as json or html, not {fmt!r}")
         listing = [{"name": q.name, "summary": q.summary, "description": q.description,
                     "kind": q.kind, "url": f"/queries/{q.name}",
                     "params": [{"name": p.name, "type": p.type, "required": p.required,
@@ -339,20 +526,61 @@ class Service:
         return Reply(200, (json.dumps(listing, indent=2, ensure_ascii=False) + "\n").encode(),
                      "application/json")
 
-    def _saved(self, name: str, params, accept) -> Reply:
+    def _saved(self, name: str, params, accept, lang: str, gone) -> Reply:
         try:
             saved = self.kg.catalogue.get(name)
         except UnknownQueryError as exc:
             return _error(404, str(exc))
-        fmt = (params.pop("format", None) or [None])[0] or None
+        keys = [k for k in ("format", "output", "results") if saved.param(k) is None]
+        fmt = _format_param(params, keys)
+        for key in keys:
+            params.pop(key, None)
+        html = fmt == "html" or fmt is None and negotiate(
+            accept, {**_PAGE_TYPES, **RESULT_TYPES, **RDF_TYPES}, "json") == "html"
         twice = [k for k, v in params.items() if len(v) > 1]
         if twice:
             return _error(400, f"parameter {twice[0]!r} is given twice")
+        values = {k: v[0] for k, v in params.items()}
+        if html:
+            return self._saved_page(saved, values, lang, gone)
         try:
-            bindings = saved.bindings({k: v[0] for k, v in params.items()})
+            bindings = saved.bindings(values)
         except ParameterError as exc:
             return _error(400, str(exc))
-        return self.run(saved.text, bindings, accept=accept, fmt=fmt)
+        return self.run(saved.text, bindings, accept=accept, fmt=fmt, gone=gone)
+
+    def _saved_page(self, saved, values: dict[str, str], lang: str, gone) -> Reply:
+        """A saved query for people: its form, and its results as a table when it can run."""
+        if saved.param("lang") is None:
+            values.pop("lang", None)  # the page's language, not a parameter of this query
+        given = {k: v for k, v in values.items() if v.strip()}  # a form sends empty fields too
+        if any(p.required and p.name not in given for p in saved.params):
+            return Reply(200, pages.saved_query_page(saved, values, lang).encode(), _HTML)
+        try:
+            bindings = saved.bindings(given)
+        except ParameterError as exc:
+            return Reply(400, pages.saved_query_page(saved, values, lang, error=str(exc)).encode(),
+                         _HTML)
+        graph = saved.kind in ("CONSTRUCT", "DESCRIBE")
+        reply = self.run(saved.text, bindings, fmt="ntriples" if graph else "json", gone=gone)
+        if reply.status != 200:
+            message = reply.body.decode("utf-8", "replace").strip()
+            return Reply(reply.status, pages.saved_query_page(
+                saved, values, lang, error=message).encode(), _HTML)
+        if graph:
+            variables = ["subject", "predicate", "object"]
+            rows = [dict(zip(variables, (t.subject, t.predicate, t.object)))
+                    for t in ox.parse(reply.body, format=ox.RdfFormat.N_TRIPLES)]
+            names = {"Turtle": "turtle", "JSON-LD": "jsonld", "N-Triples": "ntriples",
+                     "RDF/XML": "xml"}
+        else:
+            variables, rows = _terms_from_json(json.loads(reply.body))
+            names = {"JSON": "json", "XML": "xml", "CSV": "csv", "TSV": "tsv"}
+        table = pages.results_table(variables, rows, self._labels(lang), lang)
+        formats = {shown: f"/queries/{saved.name}?" + urlencode({**given, "format": fmt})
+                   for shown, fmt in names.items()}
+        return Reply(200, pages.saved_query_page(saved, values, lang, results=table,
+                                                 formats=formats).encode(), _HTML)
 
     def _entity(self, iri: str, params, accept, lang: str) -> Reply:
         from .describe import describe
@@ -388,6 +616,24 @@ class Service:
                                         use_default_graph_as_union=True,
                                         substitutions={ox.Variable("s"): node}))
 
+    def _ontology(self, path: str, accept) -> Reply:
+        """The ontology IRI (https://w3id.org/untoc/ontology): its documentation for browsers, the
+        ontology itself by Accept or suffix; built once per content of the ontology's files."""
+        from .ontodocs import FORMAT_FILES, docs_files
+
+        if path == "/ontology":
+            fmt = negotiate(accept, {"text/html": "html", "application/xhtml+xml": "html",
+                                     **RDF_TYPES}, "html")
+            if fmt is None:
+                return _error(406, "the ontology comes as text/html, " + ", ".join(_RDF_MIME))
+        else:
+            fmt = {**_SUFFIXES, ".html": "html"}.get(path[len("/ontology"):])
+            if fmt is None:
+                return _error(404, f"nothing at {path}; the ontology is at /ontology (also "
+                                   + ", ".join("/ontology" + s for s in _SUFFIXES) + ")")
+        body = docs_files(self.kg.source)[FORMAT_FILES[fmt]]
+        return Reply(200, body, _HTML if fmt == "html" else _RDF_MIME[fmt])
+
 
 # --- HTTP plumbing ----------------------------------------------------------------------------
 
@@ -408,8 +654,33 @@ class _Handler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(reply.body)
 
+    def _client_gone(self) -> bool:
+        """Whether the client has closed its end: the socket reads as ended (a client that sends
+        more, such as a pipelined request, is still there)."""
+        try:
+            ready, _, _ = select.select([self.connection], [], [], 0)
+            return bool(ready) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:  # reset by the peer
+            return True
+
+    def handle_expect_100(self):
+        """A client that asks before sending its body hears at once when the body is too large."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > _MAX_BODY:
+            self.close_connection = True
+            self._respond(_error(413, f"the request body must be at most {_MAX_BODY} bytes"))
+            return False
+        return super().handle_expect_100()
+
     def _dispatch(self, method: str) -> None:
         body = b""
+        if len(self.path) > _MAX_TARGET:
+            self.close_connection = True
+            return self._respond(_error(414, f"the request target must be at most {_MAX_TARGET} "
+                                             f"bytes: send long queries with POST"))
         if method == "POST":
             try:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -417,15 +688,25 @@ class _Handler(BaseHTTPRequestHandler):
                 length = -1
             if length < 0 or length > _MAX_BODY:
                 self.close_connection = True
+                if length <= _DRAIN:  # a client that sends before it listens still hears why
+                    while length > 0:
+                        chunk = self.rfile.read(min(length, 1 << 16))
+                        if not chunk:
+                            break
+                        length -= len(chunk)
                 return self._respond(_error(413, f"the request body must be at most {_MAX_BODY} bytes"))
             body = self.rfile.read(length)
         try:
-            reply = self.server.service.handle(method, self.path, self.headers, body)
+            reply = self.server.service.handle(method, self.path, self.headers, body,
+                                               gone=self._client_gone)
         except UntocError as exc:
             reply = _error(400, str(exc))
         except Exception as exc:  # noqa: BLE001 - one bad page must not take the connection down
             self.log_error("internal error on %s: %r", self.path, exc)
             reply = _error(500, f"internal error: {type(exc).__name__}")
+        if reply.status == 499:  # the client has gone: there is no one to answer
+            self.close_connection = True
+            return
         self._respond(reply, head=method == "HEAD")
 
     def do_GET(self):  # noqa: N802 - the names http.server looks up
@@ -472,3 +753,4 @@ def serve(server: ThreadingHTTPServer) -> None:
         pass
     finally:
         server.server_close()
+        server.service.close()
