@@ -6,7 +6,8 @@
     │     └── ``UnknownQueryError``   no saved query of that name (suggests the closest)
     ├── ``ParameterError``    a saved-query parameter is missing, unknown or of the wrong type
     ├── ``NotConformingError`` entries break the shapes (carries the validation report)
-    └── ``ConflictError``     entries contradict what the graph already holds
+    ├── ``ConflictError``     entries contradict what the graph already holds
+    └── ``ReasoningLimitError`` the OWL RL closure would pass its time, size or memory budget
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "ParameterError",
     "NotConformingError",
     "ConflictError",
+    "ReasoningLimitError",
 ]
 
 
@@ -38,7 +40,8 @@ class InputError(UntocError):
         self.path, self.line, self.column = path, line, column
         where = ""
         if path:
-            where = str(path)
+            # A file name may hold a newline or other control characters: shown escaped.
+            where = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
             if line is not None:
                 where += f":{line}"
                 if column is not None:
@@ -73,3 +76,7 @@ class NotConformingError(UntocError):
 
 class ConflictError(UntocError):
     """New entries contradict facts already in the graph."""
+
+
+class ReasoningLimitError(UntocError):
+    """The OWL RL closure was refused or stopped: it would pass its time, size or memory budget."""
