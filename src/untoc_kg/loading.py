@@ -3,14 +3,36 @@
 Two consumers with different needs: the query path wants a pyoxigraph store (fast, and cached on
 disk keyed on the input files' content); validation and reasoning want an rdflib graph. rdflib is
 imported lazily so the query path never pays for it.
+
+Every RDF file the package reads goes through ``read_quads``, which is also where hostile input is
+stopped, each refusal an ``InputError`` naming the file:
+
+* files larger than ``max_input_bytes()`` (``$UNTOC_MAX_INPUT_BYTES``, default 256 MiB per file,
+  far above the shipped data and the 1M-triple benchmark files) and anything but regular files;
+* RDF/XML with a DOCTYPE (entity declarations: "billion laughs" expansion, external entities) or
+  elements nested more than ``MAX_XML_DEPTH`` deep, and JSON nested more than ``MAX_JSON_DEPTH``
+  deep (pyoxigraph's RDF/XML and JSON-LD parsers are quadratic in the depth; the JSON-LD one
+  crashes the process at about 6,000 levels);
+* blank nodes nested more than ``MAX_NESTING`` deep, however written (``[ [ ...`` property lists,
+  collections, JSON-LD objects, chains of labelled blank nodes): the Turtle writer nests them;
+* JSON-LD that needs a remote or file context (never fetched);
+* RDF 1.2 triple terms and directional language strings, which the rest of the package (rdflib,
+  the Turtle writer) cannot carry.
+
+rdflib never parses a file itself: ``read_rdflib`` converts what pyoxigraph parsed, which keeps
+rdflib's own traps (entity expansion, quadratic N-Triples literals, fetched JSON-LD contexts) out
+of reach.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +49,20 @@ __all__ = [
     "GraphSource",
     "RDF_FORMATS",
     "format_for_path",
+    "max_input_bytes",
+    "MAX_NESTING",
+    "MAX_XML_DEPTH",
+    "MAX_JSON_DEPTH",
     "read_quads",
     "read_rdflib",
     "open_store",
     "cached_store",
 ]
+
+# rdflib logs a warning with a full traceback for each ill-typed literal ("x"^^xsd:integer) it
+# builds, which Python prints on stderr when the application configured no logging. The shapes
+# report such values; an application that configures logging still gets rdflib's messages.
+logging.getLogger("rdflib").addHandler(logging.NullHandler())
 
 GRAPH_ONTOLOGY = BASE + "graph/ontology"
 GRAPH_DATA = BASE + "graph/data"
@@ -115,11 +146,62 @@ class GraphSource:
     def fingerprint(self) -> str:
         """A hash of every input file's name and content: the cache key."""
         h = hashlib.sha256()
+        digests = _Digests()
         for graph, path in self.graphs(shapes=True):
             h.update(graph.encode() + b"\0" + path.name.encode() + b"\0")
-            h.update(_read_bytes(path))
+            h.update(digests.of(path).encode())
             h.update(b"\0")
+        digests.save()
         return h.hexdigest()[:32]
+
+
+class _Digests:
+    """Content hashes of files, remembered in the cache with each file's size, inode, mtime and
+    ctime, so that a warm command does not read 50 MB of data to find that nothing changed. Any
+    write changes the ctime; a file changed less than two seconds before it was hashed is hashed
+    again next time, in case the clock is too coarse to show a second change."""
+
+    def __init__(self):
+        import json
+
+        self.path = _cache_dir() / "file-digests.json"
+        try:
+            self.known = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.known = {}
+        self.changed = False
+
+    def of(self, path: Path) -> str:
+        import time
+
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise InputError(exc.strerror or str(exc), path=str(path)) from None
+        name = str(Path(path).resolve())
+        state = [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+        entry = self.known.get(name)
+        if isinstance(entry, list) and entry[:4] == state:
+            return entry[4]
+        digest = hashlib.sha256(_read_bytes(path)).hexdigest()
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > 2_000_000_000:
+            self.known[name] = state + [digest]
+            self.changed = True
+        return digest
+
+    def save(self) -> None:
+        import json
+
+        if not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".digests-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.known, fh)
+            os.replace(tmp, self.path)
+        except OSError:  # no writable cache: hash again next time
+            pass
 
 
 def format_for_path(path: str | os.PathLike) -> tuple[ox.RdfFormat, str]:
@@ -132,57 +214,258 @@ def format_for_path(path: str | os.PathLike) -> tuple[ox.RdfFormat, str]:
                          path=str(path)) from None
 
 
+DEFAULT_MAX_INPUT_BYTES = 256 * 1024 * 1024
+# Deeper than any real entry; below the depth where the recursive Turtle writer (about 330 levels)
+# and pyoxigraph's RDF/XML parser (quadratic: 20,000 levels take 4 s) get into trouble.
+MAX_NESTING = 128
+MAX_XML_DEPTH = 2 * MAX_NESTING + 2  # a property element and a node element per level, rdf:RDF
+MAX_JSON_DEPTH = 2 * MAX_NESTING + 2  # an object and an array per level, the top object
+
+
+def max_input_bytes() -> int:
+    """The largest RDF file read, in bytes: ``$UNTOC_MAX_INPUT_BYTES`` or 256 MiB."""
+    raw = os.environ.get("UNTOC_MAX_INPUT_BYTES", "").strip()
+    if not raw:
+        return DEFAULT_MAX_INPUT_BYTES
+    if not raw.isdigit() or int(raw) <= 0:
+        raise InputError(f"UNTOC_MAX_INPUT_BYTES must be a positive whole number of bytes, not {raw!r}")
+    return int(raw)
+
+
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, refusing what is not a regular file or is larger than the limit."""
+    limit = max_input_bytes()
     try:
-        return Path(path).read_bytes()
+        # Non-blocking open: opening a FIFO would otherwise wait for a writer.
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):  # a FIFO would block, a device never end
+                raise InputError("not a regular file", path=str(path))
+            data = b"" if info.st_size > limit else fh.read(limit + 1)  # growing files stop too
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=str(path)) from None
+    if info.st_size > limit or len(data) > limit:
+        raise InputError(f"larger than the {limit:,}-byte limit for input files "
+                         "(raise UNTOC_MAX_INPUT_BYTES to read it)", path=str(path))
+    return data
 
 
-def _syntax_error(path: Path, exc: Exception) -> InputError:
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _clean(message: str, limit: int = 300) -> str:
+    """A parser message fit for one line: control characters shown escaped, length capped."""
+    message = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", message)
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def _syntax_error(path: Path, exc: Exception, line: int | None = None) -> InputError:
     message = str(exc)
     # pyoxigraph appends "(file, line N)" to its message; the position is reported separately.
     if message.endswith(")") and " (" in message:
         message = message[: message.rindex(" (")]
-    message = re.sub(r"^Parser error (at|between) line \d+ column \d+( and line \d+ column \d+)?: ",
-                     "", message)
-    return InputError(message, path=str(path), line=getattr(exc, "lineno", None),
-                      column=getattr(exc, "offset", None))
+    message = re.sub(r"^Parser error (at|between) line \d+[^:]*: ", "", message)
+    if "LoadDocumentCallback" in message:
+        message = ("the JSON-LD @context refers to another document, which is never fetched: "
+                   "give the context inline as a JSON object")
+    if getattr(exc, "lineno", None) is not None:
+        line = exc.lineno
+    return InputError(_clean(message), path=str(path), line=line,
+                      column=getattr(exc, "offset", None) if line == exc.lineno else None)
 
 
-def read_quads(path: Path, graph: str | None = None) -> list[ox.Quad]:
-    """Parse one file with pyoxigraph; a syntax error names the file, line and column."""
+class _Refused(Exception):
+    """Raised from inside the XML scan to stop it."""
+
+
+def _check_xml(data: bytes, path: Path) -> None:
+    """Refuse RDF/XML with a DOCTYPE or elements nested too deep, before pyoxigraph reads it.
+
+    pyoxigraph expands internal entities (a 500-byte "billion laughs" file grows without bound),
+    and is quadratic in the element depth; expat here only counts, with no entity ever expanded
+    (the scan stops at the DOCTYPE).
+    """
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate()
+    depth = 0
+
+    def doctype(*_):
+        raise _Refused("RDF/XML with a DOCTYPE (entity declarations) is not accepted: "
+                       "write the IRIs out in full instead of &entity; references")
+
+    def start(*_):
+        nonlocal depth
+        depth += 1
+        if depth > MAX_XML_DEPTH:
+            raise _Refused(f"XML elements nested more than {MAX_XML_DEPTH} deep")
+
+    def end(*_):
+        nonlocal depth
+        depth -= 1
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(data, True)
+    except _Refused as exc:
+        raise InputError(str(exc), path=str(path), line=parser.CurrentLineNumber) from None
+    except xml.parsers.expat.ExpatError as exc:
+        raise InputError(_clean(xml.parsers.expat.ErrorString(exc.code)), path=str(path),
+                         line=exc.lineno, column=exc.offset + 1) from None
+
+
+def _check_json(data: bytes, path: Path) -> None:
+    """Refuse JSON nested more than MAX_JSON_DEPTH deep before pyoxigraph reads it.
+
+    pyoxigraph's JSON-LD parser is quadratic in the depth (3,000 levels: 4 s) and crashes the
+    process at about 6,000. Python's decoder stops at its recursion limit with an exception.
+    """
+    import json
+
+    text = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        doc = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+    except RecursionError:
+        raise InputError(f"JSON nested more than {MAX_JSON_DEPTH} deep", path=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(_clean(exc.msg), path=str(path), line=exc.lineno, column=exc.colno) from None
+    except ValueError as exc:  # not UTF-8/16/32
+        raise InputError(_clean(str(exc)), path=str(path)) from None
+    todo = [(doc, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InputError(f"JSON nested more than {MAX_JSON_DEPTH} deep", path=str(path))
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        todo.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def _check_terms(quads: list[ox.Quad], path: Path) -> None:
+    """Refuse what the package cannot carry, and blank nodes nested more than MAX_NESTING deep.
+
+    Depth is counted the way the Turtle writer nests: a blank node referenced once is written
+    inside its referrer (a list is a chain of them); one referenced several times is written on
+    its own, so the count starts again there.
+    """
+    parent: dict[ox.BlankNode, ox.BlankNode | None] = {}
+    shared: set[ox.BlankNode] = set()
+    for q in quads:
+        o = q.object
+        kind = type(o)
+        if kind is ox.BlankNode:
+            if o in parent:
+                shared.add(o)
+            parent[o] = q.subject if type(q.subject) is ox.BlankNode else None
+        elif kind is ox.Literal:
+            if o.direction is not None:
+                raise InputError(f"literal with a base direction ({o.language}--{o.direction}) is "
+                                 "not supported: use a plain language tag", path=str(path))
+        elif kind is ox.Triple:
+            raise InputError("RDF 1.2 triple terms (<< ... >>, {| ... |}) are not supported: "
+                             "use rdf:Statement reification", path=str(path))
+    if not parent:
+        return
+    depth: dict[ox.BlankNode, int] = {}
+    for node in parent:
+        chain = []
+        seen = set()
+        while node is not None and node not in depth and node not in seen:
+            seen.add(node)
+            chain.append(node)
+            node = None if node in shared else parent.get(node)
+        base = depth.get(node, 0) if node is not None else 0
+        for n in reversed(chain):
+            base += 1
+            depth[n] = base
+            if base > MAX_NESTING:
+                raise InputError(f"blank nodes nested more than {MAX_NESTING} deep (each item of "
+                                 "an RDF list counts as a level): give the inner nodes IRIs",
+                                 path=str(path))
+
+
+class _Lines(io.RawIOBase):
+    """Hands the parser one line per read, so the lines consumed at an error give its position."""
+
+    def __init__(self, data: bytes):
+        self._lines = data.splitlines(keepends=True)
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.consumed >= len(self._lines):
+            return 0
+        line = self._lines[self.consumed]
+        n = min(len(buffer), len(line))
+        buffer[:n] = line[:n]
+        if n < len(line):
+            self._lines[self.consumed] = line[n:]
+        else:
+            self.consumed += 1
+        return n
+
+
+def _error_line(data: bytes, fmt, base_iri: str) -> int | None:
+    """The line of a syntax error pyoxigraph reports without a position (RDF/XML structure errors
+    such as an invalid rdf:ID): the parse is repeated line by line up to the error."""
+    reader = _Lines(data)
+    try:
+        for _ in ox.parse(reader, fmt, base_iri=base_iri):
+            pass
+    except SyntaxError:
+        return max(reader.consumed, 1)
+    except (ValueError, OSError):
+        return None
+    return None
+
+
+def read_quads(path: Path, graph: str | None = None, *, base_iri: str | None = None) -> list[ox.Quad]:
+    """Parse one file with pyoxigraph; a syntax error names the file, line and column.
+
+    Relative IRIs resolve against ``base_iri``, by default the file's own ``file:`` URI. Hostile
+    input is refused with an ``InputError`` (see the module's documentation).
+    """
     fmt, _ = format_for_path(path)
     data = _read_bytes(path)
+    base = base_iri or Path(path).resolve().as_uri()
+    if fmt == ox.RdfFormat.RDF_XML:
+        _check_xml(data, path)
+    elif fmt == ox.RdfFormat.JSON_LD:
+        _check_json(data, path)
     try:
-        quads = ox.parse(data, fmt, base_iri=Path(path).resolve().as_uri(), rename_blank_nodes=True)
+        quads = ox.parse(data, fmt, base_iri=base, rename_blank_nodes=True)
         if graph is None:
-            return list(quads)
-        g = ox.NamedNode(graph)
-        return [ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]
+            out = list(quads)
+        else:
+            g = ox.NamedNode(graph)
+            out = [ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]
     except SyntaxError as exc:
-        raise _syntax_error(path, exc) from None
+        line = None if getattr(exc, "lineno", None) is not None else _error_line(data, fmt, base)
+        raise _syntax_error(path, exc, line) from None
     except (ValueError, OSError) as exc:
-        raise InputError(str(exc), path=str(path)) from None
+        raise InputError(_clean(str(exc)), path=str(path)) from None
+    _check_terms(out, path)
+    return out
 
 
 def read_rdflib(paths, graph=None):
-    """Parse files into one rdflib graph (a new one unless ``graph`` is given).
+    """Files as one rdflib graph (a new one unless ``graph`` is given); named graphs are merged.
 
-    Each file is first checked with pyoxigraph, whose errors carry line and column.
+    pyoxigraph parses (errors carry line and column; hostile input is refused) and the terms are
+    converted, so rdflib's parsers never see the file.
     """
     import rdflib
 
+    from .querying import to_rdflib
+
     g = rdflib.Graph() if graph is None else graph
     for path in paths:
-        path = Path(path)
-        read_quads(path)  # precise syntax errors before rdflib sees the file
-        _, name = format_for_path(path)
-        try:
-            g.parse(data=_read_bytes(path), format=name, publicID=path.resolve().as_uri())
-        except Exception as exc:  # rdflib raises many types for bad input
-            raise InputError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                             path=str(path)) from None
+        g.addN((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), g)
+               for q in read_quads(Path(path)))
     return g
 
 
