@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from .adding import recover
 from .catalogue import Catalogue, SavedQuery, load_query
 from .errors import QueryError
 from .loading import GraphSource, open_store, read_rdflib
 from .querying import QueryResult, run_query
 
 __all__ = ["KnowledgeGraph"]
+
+STAGING = ".untoc-staging"  # adding.STAGING, where an interrupted 'add' leaves its files
 
 
 class KnowledgeGraph:
@@ -25,7 +26,10 @@ class KnowledgeGraph:
     def __init__(self, data_dir: str | Path | None = None, *, cache: bool = True, on_rebuild=None):
         self.source = GraphSource.default(data_dir)
         try:  # finish or discard an 'add' that a crash interrupted
-            recover(self.source.data_dir)
+            if (self.source.data_dir / STAGING).is_dir():  # not importing adding saves startup time
+                from .adding import recover
+
+                recover(self.source.data_dir)
         except OSError:
             pass
         self._cache = cache
@@ -77,7 +81,7 @@ class KnowledgeGraph:
         """SHACL report for the graph, or for new entry ``files`` checked together with it."""
         from .validation import validate
 
-        return validate(self.source.with_extra(files))
+        return validate(self.source.with_extra(files), store=self.store, on_rebuild=self._on_rebuild)
 
     def add(self, files, *, dry_run: bool = False):
         """Validate new entry ``files`` and merge them into the data (all or nothing)."""
