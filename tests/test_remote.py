@@ -21,19 +21,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from click.testing import CliRunner
 
-from untoc_kg.cli import cli
-from untoc_kg.export import dataset_quads
-from untoc_kg.remote import RemoteEndpoint, bind_values, sparql_term
+from remote_support import example_params, free_port, local_counts, run
+from untoc_kg.remote import RemoteEndpoint
+from untoc_kg.sparqltext import bind_values, sparql_term
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def run(*args):
-    result = CliRunner().invoke(cli, list(args), obj={}, catch_exceptions=False)
-    assert "Traceback" not in result.output
-    return result
 
 
 def _oxigraph_binary() -> str | None:
@@ -44,19 +37,13 @@ def _oxigraph_binary() -> str | None:
     return str(local) if local.is_file() else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def oxigraph_server(tmp_path_factory):
     """Base URL of a fresh Oxigraph server (union default graph), stopped after the module."""
     binary = _oxigraph_binary()
     if binary is None:
         pytest.skip("the oxigraph server binary is not installed (pip install oxigraph)")
-    port = _free_port()
+    port = free_port()
     location = tmp_path_factory.mktemp("oxigraph")
     log = (location.parent / "oxigraph.log").open("wb")
     proc = subprocess.Popen([binary, "serve", "--location", str(location),
@@ -95,13 +82,6 @@ def pushed(oxigraph_server):
     return result
 
 
-def _local_counts(kg) -> dict[str, int]:
-    by_graph: dict[str, set] = {}
-    for q in dataset_quads(kg.source):
-        by_graph.setdefault(q.graph_name.value, set()).add((q.subject, q.predicate, q.object))
-    return {g: len(t) for g, t in by_graph.items()}
-
-
 def _remote_counts(base: str) -> dict[str, int]:
     result = RemoteEndpoint(base + "/query").query(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
@@ -109,7 +89,7 @@ def _remote_counts(base: str) -> dict[str, int]:
 
 
 def test_push_loads_the_named_graphs(kg, oxigraph_server, pushed):
-    local = _local_counts(kg)
+    local = local_counts(kg)
     assert set(local) == {"https://w3id.org/untoc/graph/" + n for n in ("ontology", "data", "shapes", "void")}
     assert _remote_counts(oxigraph_server) == local
     for graph, n in local.items():
@@ -122,7 +102,7 @@ def test_push_twice_replaces(kg, oxigraph_server, pushed):
     again = run("push", "--endpoint", oxigraph_server + "/store",
                 "--query-endpoint", oxigraph_server + "/query")
     assert again.exit_code == 0, again.output
-    assert _remote_counts(oxigraph_server) == _local_counts(kg)
+    assert _remote_counts(oxigraph_server) == local_counts(kg)
 
 
 def test_push_graph_prefix(oxigraph_server, pushed):
@@ -166,19 +146,11 @@ def _triples(output: bytes):
         for q in ox.parse(output, format=ox.RdfFormat.N_TRIPLES))
 
 
-def _example_params(query) -> list[str]:
-    args = []
-    for p in query.params:
-        if p.example:
-            args += ["-p", p.name, p.example]
-    return args
-
-
 def test_every_saved_query_answers_the_same_remotely(kg, oxigraph_server, pushed):
     endpoint = oxigraph_server + "/query"
     checked = 0
     for query in kg.catalogue:
-        args = ["query", query.name, *_example_params(query)]
+        args = ["query", query.name, *example_params(query)]
         graph = query.kind in ("CONSTRUCT", "DESCRIBE")
         fmt = ["--format", "ntriples" if graph else "json"]
         local = run(*args, *fmt)
@@ -250,10 +222,14 @@ def test_parameters_are_substituted_as_escaped_terms():
     assert out == ('SELECT ?lang WHERE { ?s ?p ?o OPTIONAL { ?s <l> ?l FILTER(LANG(?l) = "en" && true) } '
                    '{ SELECT ?lang (MIN(?x) AS ?m) WHERE { ?x <q> "en"  BIND("en" AS ?lang) } GROUP BY ?lang } } '
                    'ORDER BY ?lang')
+    # a variable's name inside a long string with an escaped quote is text, not the variable
+    text = "SELECT ?x ?name WHERE { BIND('''a\\''' ?name ''' AS ?x) }"
+    out = bind_values(text, {"name": ox.Literal("q")})
+    assert out == "SELECT ?x ?name WHERE { BIND('''a\\''' ?name ''' AS ?x)  BIND(\"q\" AS ?name) }"
 
 
 def test_connection_refused(kg):
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     result = run("query", "wg-meetings", "--endpoint", f"http://127.0.0.1:{port}/query")
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0
@@ -265,7 +241,7 @@ def test_connection_refused(kg):
 
 
 def test_entry_point_error_is_one_line():
-    port = _free_port()
+    port = free_port()
     proc = subprocess.run([sys.executable, "-c", "from untoc_kg.cli import main; main()", "query",
                            "wg-meetings", "--endpoint", f"http://127.0.0.1:{port}/query"],
                           capture_output=True, text=True, timeout=120)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -19,11 +18,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from click.testing import CliRunner
 
+from remote_support import example_params, free_port, local_counts, run
 from untoc_kg.catalogue import Catalogue
-from untoc_kg.cli import cli
-from untoc_kg.export import dataset_quads
 from untoc_kg.remote import RemoteEndpoint
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -73,18 +70,6 @@ MaxQueryExecutionTime = 60
 """
 
 
-def run(*args):
-    result = CliRunner().invoke(cli, list(args), obj={}, catch_exceptions=False)
-    assert "Traceback" not in result.output
-    return result
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _answers(base: str) -> bool:
     body = urllib.parse.urlencode({"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}).encode()
     req = urllib.request.Request(base + "/sparql", data=body, method="POST",
@@ -103,7 +88,7 @@ def virtuoso(tmp_path_factory):
     if binary is None:
         pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource; .ci/run does)")
     directory = tmp_path_factory.mktemp("virtuoso")
-    http_port, sql_port = _free_port(), _free_port()
+    http_port, sql_port = free_port(), free_port()
     ini = directory / "virtuoso.ini"
     ini.write_text(INI.format(d=directory, sql_port=sql_port, http_port=http_port))
     log = (directory / "stdout.log").open("wb")
@@ -142,13 +127,6 @@ def pushed(virtuoso):
     return result
 
 
-def _local_counts(kg) -> dict[str, int]:
-    by_graph: dict[str, set] = {}
-    for q in dataset_quads(kg.source):
-        by_graph.setdefault(q.graph_name.value, set()).add((q.subject, q.predicate, q.object))
-    return {g: len(t) for g, t in by_graph.items()}
-
-
 def _remote_counts(base: str) -> dict[str, int]:
     # Virtuoso has graphs of its own (virtrdf:, ...); only ours are compared
     result = RemoteEndpoint(base + "/sparql").query(
@@ -158,7 +136,7 @@ def _remote_counts(base: str) -> dict[str, int]:
 
 
 def test_push_loads_the_named_graphs(kg, virtuoso, pushed):
-    local = _local_counts(kg)
+    local = local_counts(kg)
     assert sorted(local) == sorted(GRAPHS)
     assert _remote_counts(virtuoso) == local
     for graph, n in local.items():
@@ -169,7 +147,7 @@ def test_push_loads_the_named_graphs(kg, virtuoso, pushed):
 def test_push_twice_replaces(kg, virtuoso, pushed):
     again = _push(virtuoso, "--user", "dba", "--password", "dba")
     assert again.exit_code == 0, again.output
-    assert _remote_counts(virtuoso) == _local_counts(kg)
+    assert _remote_counts(virtuoso) == local_counts(kg)
 
 
 def test_push_refused_credentials_are_one_line_errors(virtuoso, pushed):
@@ -236,21 +214,13 @@ def _triples(output: bytes):
                   for q in ox.parse(output, format=ox.RdfFormat.N_TRIPLES))
 
 
-def _example_params(query) -> list[str]:
-    args = []
-    for p in query.params:
-        if p.example:
-            args += ["-p", p.name, p.example]
-    return args
-
-
 @pytest.mark.parametrize("name", [
     pytest.param(name, marks=pytest.mark.xfail(reason=VIRTUOSO_WRONG[name], strict=True))
     if name in VIRTUOSO_WRONG else name
     for name in QUERIES.names()])
 def test_saved_query_answers_the_same_on_virtuoso(kg, virtuoso, pushed, name):
     query = kg.catalogue.get(name)
-    args = ["query", name, *_example_params(query)]
+    args = ["query", name, *example_params(query)]
     graph = query.kind in ("CONSTRUCT", "DESCRIBE")
     fmt = ["--format", "ntriples" if graph else "json"]
     local = run(*args, *fmt)

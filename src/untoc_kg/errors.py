@@ -7,7 +7,9 @@
     ├── ``ParameterError``    a saved-query parameter is missing, unknown or of the wrong type
     ├── ``NotConformingError`` entries break the shapes (carries the validation report)
     ├── ``ConflictError``     entries contradict what the graph already holds
-    └── ``ReasoningLimitError`` the OWL RL closure would pass its time, size or memory budget
+    ├── ``ReasoningLimitError`` the OWL RL closure would pass its time, size or memory budget
+    └── ``RemoteError``       a remote endpoint or store is unreachable or answers with an error
+          └── ``RemoteQueryError``    the endpoint rejected the query itself (HTTP 400)
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ __all__ = [
     "NotConformingError",
     "ConflictError",
     "ReasoningLimitError",
+    "RemoteError",
+    "RemoteQueryError",
 ]
 
 
@@ -80,3 +84,15 @@ class ConflictError(UntocError):
 
 class ReasoningLimitError(UntocError):
     """The OWL RL closure was refused or stopped: it would pass its time, size or memory budget."""
+
+
+class RemoteError(UntocError):
+    """A remote endpoint or store cannot be reached, or answers with an error or not in SPARQL."""
+
+    exit_code = 1
+
+
+class RemoteQueryError(RemoteError):
+    """The endpoint rejected the query itself (HTTP 400): the question, not the network, is wrong."""
+
+    exit_code = 2

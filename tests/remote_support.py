@@ -1,0 +1,40 @@
+"""Helpers shared by the tests against real triple stores (Oxigraph server, Virtuoso)."""
+
+from __future__ import annotations
+
+import socket
+
+from click.testing import CliRunner
+
+from untoc_kg.cli import cli
+from untoc_kg.export import dataset_quads
+
+
+def run(*args):
+    """The CLI in-process; a traceback in its output is a failure whatever the exit code."""
+    result = CliRunner().invoke(cli, list(args), obj={}, catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def local_counts(kg) -> dict[str, int]:
+    """Triples per named graph, as `untoc push` sends them."""
+    by_graph: dict[str, set] = {}
+    for q in dataset_quads(kg.source):
+        by_graph.setdefault(q.graph_name.value, set()).add((q.subject, q.predicate, q.object))
+    return {g: len(t) for g, t in by_graph.items()}
+
+
+def example_params(query) -> list[str]:
+    """`-p NAME VALUE` arguments with the examples from a saved query's header."""
+    args = []
+    for p in query.params:
+        if p.example:
+            args += ["-p", p.name, p.example]
+    return args
