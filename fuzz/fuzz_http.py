@@ -13,7 +13,8 @@ import atheris
 
 with atheris.instrument_imports(include=["untoc_kg"]):
     from untoc_kg.errors import UntocError
-    from untoc_kg.serving import RDF_TYPES, RESULT_TYPES, Service, negotiate
+    from untoc_kg.negotiation import RDF_TYPES, RESULT_TYPES, negotiate
+    from untoc_kg.serving import Service
 
 SERVICE = None
 PREFIXES = ("/id/", "/queries", "/ontology", "/", "/timeline", "/lineage", "/id/meeting/")

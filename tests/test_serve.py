@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import rdflib
 
-from untoc_kg.serving import Service, make_server, negotiate
+from untoc_kg.negotiation import negotiate
+from untoc_kg.serving import Service, make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SRX = "{http://www.w3.org/2005/sparql-results#}"
@@ -268,7 +269,7 @@ def test_labels_are_escaped(evil_base):
 def test_home_page_links_and_query_form(base):
     status, _, body = fetch(base + "/")
     assert status == 200
-    for link in ('href="/queries"', 'href="/sparql"', 'href="/timeline"', 'href="/id/meeting/wg-ic-3"'):
+    for link in ('href="/queries"', 'href="/sparql"', 'href="/timeline"', 'href="/ontology"', 'href="/id/meeting/wg-ic-3"'):
         assert link in body
     assert '<form method="post" action="/sparql">' in body and "<textarea" in body
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from untoc_kg.errors import UntocError
-from untoc_kg.loading import RDF_FORMATS, read_quads, read_rdflib
+from untoc_kg.loading import RDF_FORMATS, read_rdflib
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = settings(max_examples=200, deadline=None,
@@ -251,7 +251,7 @@ def test_bracket_in_host_like_target_is_a_client_error(service):
 @FAST
 @given(header=st.one_of(st.none(), st.text(max_size=80)))
 def test_accept_headers(header):
-    from untoc_kg.serving import RDF_TYPES, RESULT_TYPES, negotiate
+    from untoc_kg.negotiation import RDF_TYPES, RESULT_TYPES, negotiate
 
     for offers in (RESULT_TYPES, RDF_TYPES):
         chosen = negotiate(header, offers, next(iter(offers.values())))
