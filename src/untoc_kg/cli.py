@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -50,6 +49,8 @@ def _write(output: str | None, payload: bytes | str) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
+    import tempfile  # only when writing a file: it costs the query path startup time
+
     target = Path(output)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".untoc-", dir=target.parent if str(target.parent) else ".")
@@ -132,7 +133,7 @@ def _auth(ctx, endpoint, user, password, token):
         raise Failure("--password needs --user", 2)
     if user is None and token is None:
         return None
-    from .remote import Auth
+    from .httpclient import Auth
 
     return Auth(user=user, password=password if user is not None else None,
                 token=token if user is None else None)
@@ -155,14 +156,17 @@ RDF_CHOICES = ("turtle", "ntriples", "nquads", "trig", "jsonld", "xml")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE, not stdout.")
 @click.option("--endpoint", metavar="URL",
               help="Ask this remote SPARQL 1.1 endpoint instead of the local graph.")
+@click.option("--federated", is_flag=True,
+              help="Let SERVICE clauses call the SPARQL endpoints they name (off by default: "
+              "queries stay on the local graph).")
 @_remote_options
 @click.pass_context
-def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output, endpoint, user, password,
-              token, timeout):
+def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output, endpoint, federated, user,
+              password, token, timeout):
     """Run a saved query by NAME (or a .rq FILE), or --sparql TEXT.
 
     With --endpoint the same question goes to a remote SPARQL 1.1 endpoint; parameters are bound
-    there by a VALUES block written from the checked RDF terms.
+    there as RDF terms written from the checked values (substituted, then BIND).
 
     \b
     Examples:
@@ -170,9 +174,9 @@ def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output, endpoint,
       untoc query meetings-in-year -p year 2012 --format csv
       untoc query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
       untoc query wg-meetings --endpoint http://localhost:7878/query
+      untoc query --federated --sparql 'SELECT * { SERVICE <https://query.wikidata.org/sparql> { ... } }'
     """
-    from .export import serialize
-    from .querying import run_query
+    from .querying import check_local_only, run_query
     from .results import RESULT_FORMATS, format_result, term_label_lookup
 
     kg = _kg(ctx)
@@ -189,6 +193,8 @@ def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output, endpoint,
     else:
         saved = kg.saved(name)
         text, bindings = saved.text, saved.bindings(dict(params))
+    if endpoint is None and not federated:
+        check_local_only(text)  # refused before a store is opened or built
     auth = _auth(ctx, endpoint, user, password, token)
     remote = None
     if endpoint is not None:
@@ -206,14 +212,14 @@ def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output, endpoint,
     else:
         store = kg.store
     if remote is None:
-        result = run_query(store, text, bindings)
+        result = run_query(store, text, bindings, federated=federated)
     if result.kind == "GRAPH":
         fmt = fmt or "turtle"
         if fmt not in RDF_CHOICES:
             raise Failure(f"CONSTRUCT/DESCRIBE results need an RDF format: {', '.join(RDF_CHOICES)}", 2)
         import pyoxigraph as ox
 
-        from .export import load_context
+        from .export import load_context, serialize
 
         quads = [ox.Quad(t.subject, t.predicate, t.object) for t in result.triples]
         context = load_context(kg.source) if fmt == "jsonld" else None
@@ -272,7 +278,7 @@ def validate_cmd(ctx, files, fmt):
     kg = _kg(ctx)
     for f in files:
         read_quads(Path(f))
-    report = validate(kg.source.with_extra(files))
+    report = validate(kg.source.with_extra(files), store=kg.store, on_rebuild=_note)
     out = {"text": report.to_text, "json": report.to_json, "turtle": report.to_turtle}[fmt]()
     click.echo(out, nl=False)
     if not report.conforms:
@@ -433,7 +439,7 @@ def push_cmd(ctx, endpoint, query_endpoint, graph_prefix, user, password, token,
     Example:
       untoc push --endpoint http://localhost:7878/store
     """
-    from .remote import DEFAULT_GRAPH_PREFIX, push
+    from .push import DEFAULT_GRAPH_PREFIX, push
 
     kg = _kg(ctx)
     auth = _auth(ctx, endpoint, user, password, token)

@@ -153,9 +153,15 @@ def _to_result(answer) -> QueryResult:
     return QueryResult("GRAPH", triples=list(answer))
 
 
-def run_query(store: ox.Store, text: str, bindings: dict[str, object] | None = None) -> QueryResult:
-    """Run SPARQL on the store's union graph; ``bindings`` substitute variables by RDF terms."""
-    check_local_only(text)
+def run_query(store: ox.Store, text: str, bindings: dict[str, object] | None = None, *,
+              federated: bool = False) -> QueryResult:
+    """Run SPARQL on the store's union graph; ``bindings`` substitute variables by RDF terms.
+
+    ``federated`` lets SERVICE call the endpoints a query names: an explicit choice of the user,
+    never of the server. FROM then only picks graphs of the store and LOAD is still an update,
+    which ``Store.query`` refuses, so no file is read either way."""
+    if not federated:
+        check_local_only(text)
     substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
     try:
         answer = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True,

@@ -204,6 +204,21 @@ def test_adhoc_queries_that_would_reach_out_are_refused(tmp_path, listener, cana
     assert watch.events() == 0
 
 
+def test_federation_is_an_explicit_opt_in(tmp_path, listener, canary):
+    """--federated lets SERVICE call the endpoint it names (and nothing else: FROM still only picks
+    graphs of the store, no file is read)."""
+    path, watch = canary
+    proc, seen = run_untoc(tmp_path, "query", "--federated", "--sparql",
+                           f"SELECT * WHERE {{ SERVICE SILENT <{listener.url}> {{ ?s ?p ?o }} }}")
+    assert proc.returncode == 0, proc.stderr
+    assert listener.accepted == 1
+    proc, seen = run_untoc(tmp_path, "query", "--federated", "--sparql",
+                           f"SELECT * FROM <{path.as_uri()}> WHERE {{ ?s ?p ?o }}")
+    assert proc.returncode == 0, proc.stderr
+    assert "canary" not in proc.stdout and seen["opens"] == []
+    assert watch.events() == 0 and listener.accepted == 1
+
+
 def test_property_path_through_a_foreign_iri_stays_local(tmp_path, listener, canary):
     """IRIs in patterns are names, never fetched: a path over them just matches nothing."""
     path, watch = canary
