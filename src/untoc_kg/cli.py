@@ -176,7 +176,7 @@ def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output, endpoint,
       untoc query wg-meetings --endpoint http://localhost:7878/query
       untoc query --federated --sparql 'SELECT * { SERVICE <https://query.wikidata.org/sparql> { ... } }'
     """
-    from .querying import check_local_only, run_query
+    from .querying import check_local_only, check_shape, run_query
     from .results import RESULT_FORMATS, format_result, term_label_lookup
 
     kg = _kg(ctx)
@@ -193,8 +193,10 @@ def query_cmd(ctx, name, sparql, params, fmt, lang, reasoning, output, endpoint,
     else:
         saved = kg.saved(name)
         text, bindings = saved.text, saved.bindings(dict(params))
-    if endpoint is None and not federated:
-        check_local_only(text)  # refused before a store is opened or built
+    if endpoint is None:  # refused before a store is opened or built
+        check_shape(text)
+        if not federated:
+            check_local_only(text)
     auth = _auth(ctx, endpoint, user, password, token)
     remote = None
     if endpoint is not None:

@@ -7,6 +7,7 @@ compared across engines and formatted the same way.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -14,8 +15,8 @@ import pyoxigraph as ox
 from .errors import QueryError
 from .namespaces import PREFIXES
 
-__all__ = ["QueryResult", "run_query", "run_query_rdflib", "check_local_only", "from_rdflib",
-           "to_rdflib"]
+__all__ = ["QueryResult", "run_query", "run_query_rdflib", "check_local_only", "check_shape",
+           "deep_stack", "from_rdflib", "to_rdflib", "MAX_QUERY_CHARS", "MAX_NESTING"]
 
 
 @dataclass
@@ -63,6 +64,13 @@ _SCHEME = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://")
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _REACHING = ("SERVICE", "FROM", "LOAD")
 
+MAX_QUERY_CHARS = 128 * 1024
+MAX_NESTING = 1000
+# Measured on pyoxigraph 0.5 (8 MiB main-thread stack): a 300-deep collection and 4,000 nested
+# braces overflow; 512 MiB holds 64 times that, and far more than MAX_NESTING of anything.
+_STACK_BYTES = 512 * 1024 * 1024
+_STACK_LOCK = threading.Lock()  # threading.stack_size is process-wide: set, start, restore
+
 
 def _keyword(name: str) -> str | None:
     """The reaching keyword that the word ``name`` is, or holds as a separate token."""
@@ -74,14 +82,15 @@ def _keyword(name: str) -> str | None:
     return None
 
 
-def _reaching_keyword(text: str) -> str | None:
-    """The first SERVICE, FROM or LOAD keyword under any way of reading ``text``, or None.
+def _scan(text: str):
+    """Words (as ``("word", text)``) and nesting marks (``("open", char)``) of ``text`` under
+    every way of reading it.
 
     Whether '<' opens an IRI or is the less-than operator depends on the parse, and the two
     readings split comments and strings differently ('FILTER(1<2)SERVICE#>' is an IRI to one and
     the keyword before a comment to the other). Both readings are followed from every '<' (each
-    position is scanned once, so this stays linear) and a keyword on either is refused: the engine
-    reads the query one of these ways.
+    position is scanned once, so this stays linear): whatever the engine reads is among what this
+    yields.
     """
     todo, seen, n = [0], set(), len(text)
     while todo:
@@ -105,13 +114,65 @@ def _reaching_keyword(text: str) -> str | None:
             elif ch in "?$":
                 pos = _VARIABLE.match(text, pos).end()
             elif m := _NAME.match(text, pos):
-                found = _keyword(m.group())
-                if found:
-                    return found
+                yield "word", m.group()
                 pos = m.end()
             else:
+                # '!' nests like a bracket (a chain of them is parsed recursively), '!=' does not
+                if ch in "{([" or (ch == "!" and text[pos + 1:pos + 2] != "="):
+                    yield "open", ch
                 pos += 1
+
+
+def _reaching_keyword(text: str) -> str | None:
+    """The first SERVICE, FROM or LOAD keyword under any way of reading ``text``, or None."""
+    for kind, value in _scan(text):
+        if kind == "word" and (found := _keyword(value)):
+            return found
     return None
+
+
+def check_shape(text: str) -> None:
+    """Refuse query text too long or too deeply nested for the engine.
+
+    pyoxigraph parses and evaluates recursively: nested groups, collections and '!' chains
+    overflow its stack long before they mean anything (a 300-deep collection, 4,000 nested
+    braces, a 10,000-term sum: the process dies with a segmentation fault). Queries therefore run
+    on a thread with a large stack (``deep_stack``), their text is capped, and the number of
+    nesting marks, counted under every reading of the text, bounds the depth far below what that
+    stack holds.
+    """
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(text):,} characters long; at most {MAX_QUERY_CHARS:,} "
+                         "are accepted (put long lists of values in the data instead)")
+    opens = sum(1 for kind, _ in _scan(text) if kind == "open")
+    if opens > MAX_NESTING:
+        raise QueryError(f"the query has {opens:,} brackets and '!' operators; at most "
+                         f"{MAX_NESTING:,} are accepted, so that nesting stays within the "
+                         "engine's limits")
+
+
+def deep_stack(fn):
+    """``fn()`` on a thread with a stack large enough for the queries ``check_shape`` lets
+    through (only the pages it touches are used); its exception is raised here."""
+    outcome: dict[str, object] = {}
+
+    def target():
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller as is
+            outcome["error"] = exc
+
+    with _STACK_LOCK:
+        previous = threading.stack_size(_STACK_BYTES)
+        try:
+            worker = threading.Thread(target=target, name="untoc-query", daemon=True)
+            worker.start()
+        finally:
+            threading.stack_size(previous)
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _decode_codepoints(text: str) -> str:
@@ -160,13 +221,14 @@ def run_query(store: ox.Store, text: str, bindings: dict[str, object] | None = N
     ``federated`` lets SERVICE call the endpoints a query names: an explicit choice of the user,
     never of the server. FROM then only picks graphs of the store and LOAD is still an update,
     which ``Store.query`` refuses, so no file is read either way."""
+    check_shape(text)
     if not federated:
         check_local_only(text)
     substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
     try:
-        answer = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True,
-                             substitutions=substitutions or None)
-        return _to_result(answer)
+        return deep_stack(lambda: _to_result(store.query(
+            text, prefixes=PREFIXES, use_default_graph_as_union=True,
+            substitutions=substitutions or None)))
     except SyntaxError as exc:
         raise QueryError(_syntax_message(exc)) from None
     except (OSError, ValueError, RuntimeError) as exc:
