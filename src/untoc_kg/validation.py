@@ -247,6 +247,7 @@ def sparql_on_store(store, graphs=None, exact_of=None):
     from pyshacl.constraints.sparql.sparql_based_constraints import SPARQLBasedConstraint
 
     from .querying import to_rdflib
+    from .shaclsparql import sparql_violations
 
     original = SPARQLBasedConstraint._evaluate_sparql_constraint
     default_graph = [ox.NamedNode(g) for g in graphs] if graphs else None
@@ -264,24 +265,6 @@ def sparql_on_store(store, graphs=None, exact_of=None):
                     row[name] = to_rdflib(exact_of.get(term, term) if exact_of else term)
             grouped[row.get("this")].append(row)
         return grouped
-
-    def violations_for(rows):
-        """What pyshacl's _validate_sparql_query makes of rdflib's rows."""
-        violations = []
-        failed = False
-        for row in rows:
-            var_dict = dict(row)
-            if var_dict.pop("failure", None) is not None:
-                if not failed:
-                    violations.append((True, var_dict))
-                    failed = True
-                continue
-            p = var_dict.pop("path", None)
-            v = var_dict.pop("value", None)
-            t = var_dict.pop("this", None)
-            if (p is not None or v is not None or t is not None) and (t, p, v, var_dict) not in violations:
-                violations.append((t, p, v, var_dict))
-        return violations
 
     def evaluate(self, sparql_constraint, target_graph, f_v_dict):
         if not f_v_dict:
@@ -302,7 +285,7 @@ def sparql_on_store(store, graphs=None, exact_of=None):
         # The rest follows pyshacl's _evaluate_sparql_constraint.
         for f in f_v_dict:
             result_val = result_val_of(f)
-            for v in violations_for(grouped.get(f, ())):
+            for v in sparql_violations(grouped.get(f, ())):
                 if isinstance(v, tuple) and v[0] is True:
                     reports.append(self.make_v_result(target_graph, f, value_node=result_val,
                                                       bound_vars=v[1], **extra))
@@ -456,7 +439,9 @@ def validate(source: GraphSource, graph=None, *, store=None, on_rebuild=None) ->
     With extra files (new entries), issues are reported for the entities those files describe, as
     whole-graph validation would report them; only the part of the graph the shapes can reach from
     those entities is read (see ``neighbourhood``). ``store`` is the cached store of the graph
-    without the extra files (opened when not given; ``on_rebuild`` as for ``open_store``). With
+    without the extra files (opened when not given; ``on_rebuild`` as for ``open_store``). The whole
+    graph is checked with one SPARQL query per constraint (``shaclsparql``), or by pyshacl when the
+    shapes or literals are beyond that compiler. With
     ``graph`` (an rdflib graph of ontology + data; extras are added to it) everything is done in
     rdflib, as pyshacl alone would: the reference the other paths are tested against.
     """
@@ -464,19 +449,17 @@ def validate(source: GraphSource, graph=None, *, store=None, on_rebuild=None) ->
 
     if graph is not None:
         return _validate_rdflib(source, graph)
+    if not source.extra_files:
+        shapes = _shapes_graph(_shapes_quads(source))
+        report_graph = _whole_graph_on_store(source, shapes)
+        if report_graph is None:
+            report_graph = _whole_graph_pyshacl(source, shapes)
+        return _report(report_graph, shapes, None, source.data_files)
     from .loading import GRAPH_DATA, GRAPH_ONTOLOGY, open_store
 
     base = GraphSource(source.root, source.data_dir)
     if store is None:
         store = open_store(base, on_rebuild=on_rebuild)
-    if not source.extra_files:
-        data, same, literals = _parsed_twice([source.ontology_file, *source.data_files])
-        shapes = _shapes_graph(_shapes_quads(source))
-        forms = store_forms(literals)
-        sparql = prepared_sparql() if forms is None else sparql_on_store(same, exact_of=forms)
-        with sparql:
-            report_graph = _run_pyshacl(data, shapes)
-        return _report(report_graph, shapes, None, source.data_files)
 
     import pyoxigraph as ox
 
@@ -505,6 +488,39 @@ def validate(source: GraphSource, graph=None, *, store=None, on_rebuild=None) ->
     with limited_targets(focus), sparql:
         report_graph = _run_pyshacl(data, shapes)
     return _report(report_graph, shapes, focus, source.extra_files)
+
+
+def _whole_graph_on_store(source: GraphSource, shapes):
+    """pyshacl's report graph, from one SPARQL query per constraint on a store (see
+    ``shaclsparql``); None when the shapes use something it does not handle, or the data has
+    literals the store cannot tell apart."""
+    import pyoxigraph as ox
+
+    from .loading import read_quads
+    from .shaclsparql import Unsupported, validate_store
+
+    # The files are parsed again for the literals as written (the store changes some), and loaded
+    # into an in-memory store: oxigraph answers the SPARQL constraints on it several times faster
+    # than on the cached one (a union of two named graphs on disk).
+    memory, literals = ox.Store(), set()
+    for path in [source.ontology_file, *source.data_files]:
+        quads = read_quads(path)
+        memory.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        literals.update(q.object for q in quads if isinstance(q.object, ox.Literal))
+    try:
+        return validate_store(memory, shapes, exact_of=store_forms(literals))
+    except Unsupported:
+        return None
+
+
+def _whole_graph_pyshacl(source: GraphSource, shapes):
+    """pyshacl's report graph from pyshacl itself, SPARQL constraints answered by pyoxigraph when
+    the literals allow it (the slower path, kept for shapes the compiler does not handle)."""
+    data, same, literals = _parsed_twice([source.ontology_file, *source.data_files])
+    forms = store_forms(literals)
+    sparql = prepared_sparql() if forms is None else sparql_on_store(same, exact_of=forms)
+    with sparql:
+        return _run_pyshacl(data, shapes)
 
 
 def exact_literals(source: GraphSource, on_rebuild=None):
