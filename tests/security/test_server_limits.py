@@ -20,6 +20,7 @@ sys.path.insert(0, str(TESTS.parent / "benchmarks"))
 from test_serve import HEAVY, WG3_PLACE, _start, _stop, fetch  # noqa: E402
 
 import load  # noqa: E402  (benchmarks/load.py)
+from untoc_kg.querying import MAX_QUERY_CHARS  # noqa: E402
 from untoc_kg.serving import _MAX_BODY, _MAX_TARGET, Service  # noqa: E402
 
 VIENNA = "https://w3id.org/untoc/id/place/vienna"
@@ -92,9 +93,12 @@ def test_request_body_over_the_limit_is_413(served):
                     + b"\r\n\r\n")
         assert _status(sock) == 413
         sock.close()
-    # Just under the limit is a (bad) query, not a refusal.
+    # Just under the body limit the request is read; the query's own length cap then answers.
     query = "SELECT * WHERE { ?s ?p ?o } LIMIT 1 #"
-    status, _, _ = fetch(url + "/sparql", data=(query + "x" * (_MAX_BODY - len(query))).encode(),
+    status, _, body = fetch(url + "/sparql", data=(query + "x" * (_MAX_BODY - len(query))).encode(),
+                            headers={"Content-Type": "application/sparql-query"})
+    assert status == 400 and "characters long" in body
+    status, _, _ = fetch(url + "/sparql", data=(query + "x" * (MAX_QUERY_CHARS - len(query))).encode(),
                          headers={"Content-Type": "application/sparql-query"})
     assert status == 200
 
