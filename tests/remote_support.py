@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 
 from click.testing import CliRunner
 
@@ -38,3 +39,13 @@ def example_params(query) -> list[str]:
         if p.example:
             args += ["-p", p.name, p.example]
     return args
+
+
+def stop(proc: subprocess.Popen, grace: float) -> None:
+    """Terminate a server the tests started; kill it if it is still there after ``grace`` s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -22,7 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from remote_support import example_params, free_port, local_counts, run
+from remote_support import example_params, free_port, local_counts, run, stop
 from untoc_kg.remote import RemoteEndpoint
 from untoc_kg.sparqltext import bind_values, sparql_term
 
@@ -66,12 +66,7 @@ def oxigraph_server(tmp_path_factory):
                 time.sleep(0.1)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 10)
         log.close()
 
 

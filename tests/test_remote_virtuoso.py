@@ -19,7 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from remote_support import example_params, free_port, local_counts, run
+from remote_support import example_params, free_port, local_counts, run, stop
 from untoc_kg.catalogue import Catalogue
 from untoc_kg.remote import RemoteEndpoint
 
@@ -106,12 +106,7 @@ def virtuoso(tmp_path_factory):
             time.sleep(0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 20)
         log.close()
 
 

@@ -95,6 +95,21 @@ class Report:
 _PATCH_LOCK = threading.RLock()
 
 
+def _rdflib_terms():
+    """pyoxigraph term -> rdflib term, each converted once (graphs repeat the same terms a lot)."""
+    from .querying import to_rdflib
+
+    terms: dict = {}
+
+    def term(t):
+        found = terms.get(t)
+        if found is None:
+            found = terms[t] = to_rdflib(t)
+        return found
+
+    return term
+
+
 @contextmanager
 def prepared_sparql():
     """Parse each SPARQL constraint once instead of once per focus node.
@@ -361,15 +376,7 @@ def _shapes_graph(quads, keep=None):
     parser); with ``keep``, only the triples of those subjects."""
     import rdflib
 
-    from .querying import to_rdflib
-
-    terms: dict = {}
-
-    def term(t):
-        found = terms.get(t)
-        if found is None:
-            found = terms[t] = to_rdflib(t)
-        return found
+    term = _rdflib_terms()
 
     shapes = rdflib.Graph()
     shapes.addN((term(q.subject), term(q.predicate), term(q.object), shapes)
@@ -544,16 +551,9 @@ def _parsed_twice(paths):
     import rdflib
 
     from .loading import read_quads
-    from .querying import to_rdflib
 
     graph, store, literals = rdflib.Graph(), ox.Store(), set()
-    terms: dict = {}
-
-    def term(t):
-        found = terms.get(t)
-        if found is None:
-            found = terms[t] = to_rdflib(t)
-        return found
+    term = _rdflib_terms()
 
     for path in paths:
         quads = read_quads(path)
