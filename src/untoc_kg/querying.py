@@ -15,8 +15,9 @@ import pyoxigraph as ox
 from .errors import QueryError
 from .namespaces import PREFIXES
 
-__all__ = ["QueryResult", "run_query", "run_query_rdflib", "check_local_only", "check_shape",
-           "deep_stack", "from_rdflib", "to_rdflib", "MAX_QUERY_CHARS", "MAX_NESTING"]
+__all__ = ["QueryResult", "ResultTooLarge", "run_query", "run_query_rdflib", "check_local_only",
+           "check_shape", "deep_stack", "to_result", "from_rdflib", "to_rdflib", "MAX_QUERY_CHARS",
+           "MAX_NESTING"]
 
 
 @dataclass
@@ -197,21 +198,25 @@ def check_local_only(text: str) -> None:
             raise QueryError(f"{found} is not allowed: queries run on the local graph only")
 
 
-def _to_result(answer) -> QueryResult:
+class ResultTooLarge(Exception):
+    """More rows (or triples: ``args[0]`` says which) than ``to_result`` was allowed to read."""
+
+
+def to_result(answer, max_rows: int | None = None) -> QueryResult:
+    """pyoxigraph's answer as a QueryResult, reading at most ``max_rows`` rows or triples."""
     if isinstance(answer, ox.QueryBoolean):
         return QueryResult("ASK", boolean=bool(answer))
-    if isinstance(answer, ox.QuerySolutions):
-        names = [v.value for v in answer.variables]
-        rows = []
-        for solution in answer:
-            row = {}
-            for name in names:
-                value = solution[name]
-                if value is not None:
-                    row[name] = value
-            rows.append(row)
-        return QueryResult("SELECT", variables=names, rows=rows)
-    return QueryResult("GRAPH", triples=list(answer))
+    what = "rows" if isinstance(answer, ox.QuerySolutions) else "triples"
+    items = []
+    for item in answer:
+        if len(items) == max_rows:
+            raise ResultTooLarge(what)
+        items.append(item)
+    if what == "triples":
+        return QueryResult("GRAPH", triples=items)
+    names = [v.value for v in answer.variables]
+    rows = [{n: s[n] for n in names if s[n] is not None} for s in items]
+    return QueryResult("SELECT", variables=names, rows=rows)
 
 
 def run_query(store: ox.Store, text: str, bindings: dict[str, object] | None = None, *,
@@ -226,7 +231,7 @@ def run_query(store: ox.Store, text: str, bindings: dict[str, object] | None = N
         check_local_only(text)
     substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
     try:
-        return deep_stack(lambda: _to_result(store.query(
+        return deep_stack(lambda: to_result(store.query(
             text, prefixes=PREFIXES, use_default_graph_as_union=True,
             substitutions=substitutions or None)))
     except SyntaxError as exc:

@@ -58,14 +58,10 @@ class Job:
     max_rows: int
 
 
-class _TooLarge(Exception):
-    """More rows (or triples: the argument says which) than the server sends."""
-
-
 def _answer(job: Job) -> Reply:
     from .export import load_context, serialize
     from .loading import GraphSource, open_store
-    from .querying import QueryResult, deep_stack, run_query
+    from .querying import QueryResult, ResultTooLarge, deep_stack, run_query, to_result
     from .results import format_result
 
     if job.cache_dir:  # the server's cache, whatever the environment the worker started in
@@ -78,28 +74,14 @@ def _answer(job: Job) -> Reply:
     store = open_store(source, cache=job.cache)
 
     def collect() -> QueryResult:
-        answer = store.query(job.text, prefixes=PREFIXES, use_default_graph_as_union=True,
-                             substitutions={ox.Variable(k): v for k, v in job.bindings.items()} or None)
-        if isinstance(answer, ox.QueryBoolean):
-            return QueryResult("ASK", boolean=bool(answer))
-        if isinstance(answer, ox.QuerySolutions):
-            names = [v.value for v in answer.variables]
-            rows = []
-            for solution in answer:
-                if len(rows) == job.max_rows:
-                    raise _TooLarge("rows")
-                rows.append({n: solution[n] for n in names if solution[n] is not None})
-            return QueryResult("SELECT", variables=names, rows=rows)
-        triples = []
-        for triple in answer:
-            if len(triples) == job.max_rows:
-                raise _TooLarge("triples")
-            triples.append(triple)
-        return QueryResult("GRAPH", triples=triples)
+        return to_result(store.query(
+            job.text, prefixes=PREFIXES, use_default_graph_as_union=True,
+            substitutions={ox.Variable(k): v for k, v in job.bindings.items()} or None),
+            max_rows=job.max_rows)
 
     try:
         result = deep_stack(collect)  # the stack run_query's checks are measured against
-    except _TooLarge as exc:
+    except ResultTooLarge as exc:
         return error_reply(422, f"the result has more than {job.max_rows} {exc.args[0]}, the server's "
                                 f"limit (untoc serve --max-rows): narrow the query with more specific "
                                 f"patterns or FILTERs, or page through it with LIMIT {job.max_rows} "
