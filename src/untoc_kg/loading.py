@@ -26,6 +26,8 @@ of reach.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import io
 import logging
@@ -423,6 +425,20 @@ def _error_line(data: bytes, fmt, base_iri: str) -> int | None:
     return None
 
 
+@contextlib.contextmanager
+def _no_gc_pauses():
+    """Pauses the cyclic garbage collector: building a list of a million quads otherwise triggers
+    hundreds of collections that walk every quad already in the list (about 40% of the parse time
+    at 1M triples). Quads hold no Python references, so they can never form a cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_quads(path: Path, graph: str | None = None, *, base_iri: str | None = None) -> list[ox.Quad]:
     """Parse one file with pyoxigraph; a syntax error names the file, line and column.
 
@@ -438,11 +454,12 @@ def read_quads(path: Path, graph: str | None = None, *, base_iri: str | None = N
         _check_json(data, path)
     try:
         quads = ox.parse(data, fmt, base_iri=base, rename_blank_nodes=True)
-        if graph is None:
-            out = list(quads)
-        else:
-            g = ox.NamedNode(graph)
-            out = [ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]
+        with _no_gc_pauses():
+            if graph is None:
+                out = list(quads)
+            else:
+                g = ox.NamedNode(graph)
+                out = [ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]
     except SyntaxError as exc:
         line = None if getattr(exc, "lineno", None) is not None else _error_line(data, fmt, base)
         raise _syntax_error(path, exc, line) from None
