@@ -74,7 +74,7 @@ def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
     source = loading.GraphSource.default(data)
     key = source.fingerprint()
     reads = []
-    real = loading._read_bytes
-    monkeypatch.setattr(loading, "_read_bytes", lambda p: reads.append(p) or real(p))
+    real = loading.read_input
+    monkeypatch.setattr(loading, "read_input", lambda p: reads.append(p) or real(p))
     assert source.fingerprint() == key
     assert not [p for p in reads if Path(p).parent == data]

@@ -55,6 +55,7 @@ __all__ = [
     "MAX_NESTING",
     "MAX_XML_DEPTH",
     "MAX_JSON_DEPTH",
+    "read_input",
     "read_quads",
     "read_rdflib",
     "open_store",
@@ -185,7 +186,7 @@ class _Digests:
         entry = self.known.get(name)
         if isinstance(entry, list) and entry[:4] == state:
             return entry[4]
-        digest = hashlib.sha256(_read_bytes(path)).hexdigest()
+        digest = hashlib.sha256(read_input(path)).hexdigest()
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > 2_000_000_000:
             self.known[name] = state + [digest]
             self.changed = True
@@ -234,7 +235,7 @@ def max_input_bytes() -> int:
     return int(raw)
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_input(path: Path) -> bytes:
     """The file's bytes, refusing what is not a regular file or is larger than the limit."""
     limit = max_input_bytes()
     try:
@@ -439,14 +440,18 @@ def _no_gc_pauses():
             gc.enable()
 
 
-def read_quads(path: Path, graph: str | None = None, *, base_iri: str | None = None) -> list[ox.Quad]:
+def read_quads(path: Path, graph: str | None = None, *, base_iri: str | None = None,
+               data: bytes | None = None) -> list[ox.Quad]:
     """Parse one file with pyoxigraph; a syntax error names the file, line and column.
 
     Relative IRIs resolve against ``base_iri``, by default the file's own ``file:`` URI. Hostile
-    input is refused with an ``InputError`` (see the module's documentation).
+    input is refused with an ``InputError`` (see the module's documentation). ``data`` is the
+    file's content when the caller has read it already (``read_input``), so that what is checked
+    is exactly what the caller goes on to load.
     """
     fmt, _ = format_for_path(path)
-    data = _read_bytes(path)
+    if data is None:
+        data = read_input(path)
     base = base_iri or Path(path).resolve().as_uri()
     if fmt == ox.RdfFormat.RDF_XML:
         _check_xml(data, path)

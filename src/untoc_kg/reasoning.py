@@ -1,16 +1,22 @@
 """OWL RL inferences: the closure of ontology + data, computed within a budget and cached.
 
 The closure behind ``untoc query --reasoning``, ``untoc export --reasoning`` and ``reasoned_store``
-is computed by ``reasonable`` (an OWL 2 RL reasoner in Rust). ``owlrl`` stays available as the
-reference (``closure(graph, engine="owlrl")``); on the shipped graph both give the same
-instance-level inferences except for two families of triples that say nothing (see
-tests/test_reasoning.py): owlrl writes ``x owl:sameAs x`` for every resource, and reasonable types
-every subject ``owl:Thing``, including the reified statements, which owlrl only does for instances
-of declared classes.
+is computed by the rules of ``rules.py``: SPARQL updates run to a fixpoint inside a pyoxigraph
+store, so no term of the graph becomes a Python object on the way (the files are loaded into the
+store, the closure is written from it as N-Quads and loaded from those into the query store).
+Where the input uses a construct the rules do not implement (``rules.py`` lists them), the
+closure is computed by ``reasonable`` (an OWL 2 RL reasoner in Rust) instead, so it is never
+silently incomplete. ``reasonable`` and ``owlrl`` stay selectable (``engine=``); owlrl is the
+reference the tests compare with. On the shipped graph the rules give exactly owlrl's
+instance-level inferences except ``x owl:sameAs x``, which owlrl writes for every resource;
+reasonable differs from owlrl in one more family that says nothing: it types every subject
+``owl:Thing``, including the reified statements, which owlrl and the rules do only for instances
+of declared classes (see tests/test_reasoning.py and tests/test_rules.py).
 
-reasonable hands plain literals back as ``xsd:string``-typed ones (RDF 1.1 makes them the same
-term; rdflib does not), so its output is normalised to rdflib's plain form before it is compared
-with the input; otherwise every plain literal of the data would look like a new inference.
+pyoxigraph and reasonable hand plain literals back as ``xsd:string``-typed ones (RDF 1.1 makes
+them the same term; rdflib does not), so the inferences given as rdflib triples
+(``inferred_triples``) are normalised to rdflib's plain form before they are compared with the
+input; otherwise every plain literal of the data would look like a new inference.
 
 Budget
 ------
@@ -40,8 +46,9 @@ input (every ``owl:sameAs`` set of n resources forces n(n-1) triples, every
 ``owl:TransitiveProperty`` the pairs its stated links connect), so the known explosive shapes are
 refused in seconds and named with an example resource; and after reasoning to the real count.
 Growth the bound cannot see (transitivity through a sub-property, say) is caught by that second
-check, or by the memory or time limit first. The defaults let the 1M-triple benchmark graph
-through (``benchmarks/closure.py``: 116 s and 5.1 GB peak on a busy 2-core machine).
+check (the rules apply it after every round, so a closure that grows is stopped after the
+round that passed the limit), or by the memory or time limit first. The defaults let the
+1M-triple benchmark graph through (``benchmarks/closure.py``).
 """
 
 from __future__ import annotations
@@ -58,14 +65,16 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from . import rules
 from .errors import InputError, ReasoningLimitError, UntocError
-from .loading import GRAPH_DATA, GRAPH_SHAPES, GraphSource, cached_store, read_quads
+from .loading import (GRAPH_DATA, GRAPH_SHAPES, GraphSource, cached_store, format_for_path,
+                      read_input, read_quads)
 
 __all__ = ["GRAPH_INFERRED", "ENGINES", "Budget", "closure", "inferred_triples", "reason",
            "reasoned_store"]
 
 GRAPH_INFERRED = GRAPH_DATA.rsplit("/", 1)[0] + "/inferred"
-ENGINES = ("reasonable", "owlrl")
+ENGINES = ("rules", "reasonable", "owlrl")
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -164,17 +173,33 @@ def _is_rdf(triple) -> bool:
     return not isinstance(s, rdflib.Literal) and isinstance(p, rdflib.URIRef)
 
 
+def _n3(term) -> str:
+    """A term as N-Triples/Turtle writes it, rdflib's or pyoxigraph's."""
+    return term.n3() if hasattr(term, "n3") else str(term)
+
+
+def _iri_maker(triples):
+    """The IRI constructor of the terms in ``triples`` (a set or list): rdflib's or pyoxigraph's
+    (either for no triples: nothing is compared)."""
+    for s, _, _ in triples:
+        if not isinstance(s, (ox.NamedNode, ox.BlankNode)):
+            import rdflib
+
+            return rdflib.URIRef
+        break
+    return ox.NamedNode
+
+
 def _growth_bound(triples, limit: int) -> tuple[int, str, int, object]:
     """What owl:sameAs sets and transitive properties force, from the input only, before any
     reasoning: (a lower bound of the inferences, its biggest contributor described, the size of
     the largest owl:sameAs set, a member of it). Counting stops soon after the bound passes
-    ``limit``."""
-    import rdflib
-
+    ``limit``. The terms are rdflib's or pyoxigraph's, not mixed."""
+    iri = _iri_maker(triples)
     # membership tests rather than ==: rdflib terms hash in C but compare in Python
-    same_as = rdflib.URIRef(_OWL + "sameAs")
-    is_transitive = {rdflib.URIRef(_OWL + "TransitiveProperty")}
-    rdf_type = {rdflib.URIRef(_RDF_TYPE)}
+    same_as = iri(_OWL + "sameAs")
+    is_transitive = {iri(_OWL + "TransitiveProperty")}
+    rdf_type = {iri(_RDF_TYPE)}
     transitive = {s for s, p, o in triples if o in is_transitive and p in rdf_type}
     parent: dict = {}
 
@@ -208,7 +233,7 @@ def _growth_bound(triples, limit: int) -> tuple[int, str, int, object]:
     if sizes:
         member, largest = max(sizes.items(), key=lambda kv: kv[1])
         worst, what = largest * (largest - 1), (f"owl:sameAs joins {largest:,} resources into one "
-                                                f"set (e.g. {member.n3()})")
+                                                f"set (e.g. {_n3(member)})")
     for p, graph in edges.items():
         explicit = sum(len(targets) for targets in graph.values())
         pairs = 0
@@ -225,42 +250,79 @@ def _growth_bound(triples, limit: int) -> tuple[int, str, int, object]:
         forced = pairs - explicit
         total += forced
         if forced > worst:
-            worst, what = forced, f"the transitive property {p.n3()} links at least {pairs:,} pairs"
+            worst, what = forced, f"the transitive property {_n3(p)} links at least {pairs:,} pairs"
     return total, what, largest, member
 
 
-def inferred_triples(triples, *, engine: str = "reasonable", budget: Budget | None = None) -> list:
+def _precheck(budget: Budget, special, n_input: int) -> None:
+    """The refusals before reasoning: too much input, an owl:sameAs set or a transitive chain
+    too big. ``special`` holds (at least) the owl:sameAs triples, the links of the transitive
+    properties and their declarations."""
+    budget.check_input(n_input)
+    allowed = budget.allowed_inferred(n_input)
+    bound, what, largest, member = _growth_bound(special, allowed)
+    if largest > budget.max_same_as:
+        raise ReasoningLimitError(
+            f"reasoning refused: owl:sameAs joins {largest:,} resources into one set (e.g. "
+            f"{_n3(member)}), more than the limit of {budget.max_same_as:,} "
+            f"({_ENV['max_same_as']})")
+    if bound > allowed:
+        raise budget._too_many(f"{what}; its closure adds at least {bound:,} triples", n_input)
+
+
+def _by_rules(base, check) -> list | None:
+    """The inferences of ``rules`` from rdflib triples, as rdflib triples; None when the input
+    uses what the rules do not implement."""
+    from .querying import from_rdflib, to_rdflib
+
+    store, mine = ox.Store(), {}
+
+    def ours(term):
+        t = mine.get(term)
+        if t is None:
+            t = mine[term] = from_rdflib(term)
+        return t
+
+    g = ox.NamedNode(GRAPH_DATA)
+    store.extend(ox.Quad(ours(s), ours(p), ours(o), g) for s, p, o in base)
+    try:
+        rules.materialise(store, GRAPH_INFERRED, check=check)
+    except rules.Unsupported:
+        return None
+    return [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
+            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_INFERRED))]
+
+
+def inferred_triples(triples, *, engine: str = "rules", budget: Budget | None = None) -> list:
     """The OWL RL inferences from rdflib ``triples`` (ontology + data): only triples not in the
     input, only RDF ones (no generalized triples), plain literals in rdflib's plain form.
 
-    With a ``budget`` its size limits are applied here (before reasoning, from the input and the
-    lower bound, and after); its time and memory limits need a separate process (``reason``).
+    ``engine="rules"`` (``rules.py``) falls back to reasonable when the input uses a construct the
+    rules do not implement. With a ``budget`` its size limits are applied here (before reasoning,
+    from the input and the lower bound, and after); its time and memory limits need a separate
+    process (``reason``).
     """
     import rdflib
 
-    if engine not in ENGINES:
-        raise UntocError(f"unknown reasoning engine {engine!r}; use one of {', '.join(ENGINES)}")
+    _check_engine(engine)
     plain = _plain_form()
     base = {(s, p, plain(o)) for s, p, o in triples}
     n_input = len(base)
     if budget is not None:
-        budget.check_input(n_input)
-        allowed = budget.allowed_inferred(n_input)
-        bound, what, largest, member = _growth_bound(base, allowed)
-        if largest > budget.max_same_as:
-            raise ReasoningLimitError(
-                f"reasoning refused: owl:sameAs joins {largest:,} resources into one set (e.g. "
-                f"{member.n3()}), more than the limit of {budget.max_same_as:,} "
-                f"({_ENV['max_same_as']})")
-        if bound > allowed:
-            raise budget._too_many(f"{what}; its closure adds at least {bound:,} triples", n_input)
+        _precheck(budget, base, n_input)
+    out = None
+    if engine == "rules":
+        out = _by_rules(base, None if budget is None else
+                        (lambda n: budget.check_inferred(n, n_input)))
+        if out is None:
+            engine = "reasonable"
     if engine == "reasonable":
         import reasonable
 
         reasoner = reasonable.PyReasoner()
         reasoner.from_graph(list(base))
         out = reasoner.reason()
-    else:
+    elif engine == "owlrl":
         import owlrl
 
         expanded = rdflib.Graph()
@@ -280,7 +342,7 @@ def inferred_triples(triples, *, engine: str = "reasonable", budget: Budget | No
     return inferred
 
 
-def closure(graph, *, engine: str = "reasonable", budget: Budget | None = None):
+def closure(graph, *, engine: str = "rules", budget: Budget | None = None):
     """The OWL RL closure of an rdflib graph, as a new rdflib graph (input untouched).
 
     Runs in this process: a ``budget`` applies its size limits only (see ``inferred_triples``).
@@ -298,19 +360,97 @@ def closure(graph, *, engine: str = "reasonable", budget: Budget | None = None):
 # ---- the closure in a worker process, within the whole budget ------------------------------------
 
 
-def _materialise(graphs, out: str, budget: Budget) -> dict:
-    """Read the files, reason, write ontology + data + inferred graphs as N-Quads to ``out``.
+# formats pyoxigraph's store reads straight from the file, with no named graphs of their own
+_STRAIGHT = (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES)
 
-    The input goes through pyoxigraph (blank nodes relabelled apart per file, as everywhere in
-    the package) and is written back from the same terms, so the data graph and the inferred
-    graph share blank nodes and literals keep their lexical form.
+
+def _fill(store: ox.Store, graphs, budget: Budget) -> int:
+    """Read the files into ``store`` (each into its named graph), checking the input limit file
+    by file; return the number of quads read.
+
+    Every file is read once and goes through ``read_quads`` first (its checks refuse hostile
+    input); Turtle and N-Triples are then parsed again by the store from the same bytes, in a
+    second thread, while the
+    next file is checked: the store's loader runs in Rust without the GIL, so the two overlap,
+    and no term becomes a Python object on the way into the store. Other formats (RDF/XML,
+    JSON-LD, quad formats whose named graphs ``read_quads`` merges) go in as the checked quads.
     """
+    import queue
+    import threading
+
+    jobs: queue.Queue = queue.Queue(maxsize=2)
+    failed: list = []
+
+    def load():
+        while (job := jobs.get()) is not None:
+            graph, path, quads = job
+            if failed:
+                continue
+            try:
+                if isinstance(quads, bytes):
+                    # the base IRI read_quads gives relative IRIs: the file's own URI
+                    store.load(input=quads, format=format_for_path(path)[0],
+                               base_iri=Path(path).resolve().as_uri(),
+                               to_graph=ox.NamedNode(graph))
+                else:
+                    store.extend(quads)
+            except Exception as exc:  # noqa: BLE001 - reported by the reading thread
+                failed.append((path, exc))
+
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    n = 0
+    try:
+        # largest first: the loader's last file, which nothing overlaps, is then a small one
+        for graph, path in sorted(graphs, key=lambda gp: -_size(gp[1])):
+            straight = format_for_path(path)[0] in _STRAIGHT
+            # read once: the store loads the very bytes that were checked
+            data = read_input(Path(path))
+            # only checked and counted when the store reads the bytes itself: no graph to set
+            quads = read_quads(Path(path), None if straight else graph, data=data)
+            n += len(quads)
+            budget.check_input(n)
+            jobs.put((graph, path, data if straight else quads))
+            del quads, data
+            if failed:
+                break
+    finally:
+        jobs.put(None)
+        loader.join()
+    if failed:
+        path, exc = failed[0]
+        if isinstance(exc, MemoryError):
+            raise exc
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, (SyntaxError, ValueError)):  # read_quads passed it: should not happen
+            raise InputError(message, path=str(path))
+        raise UntocError(f"{path}: {message}")
+    return n
+
+
+def _size(path) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # read_quads reports it, naming the file
+        return 0
+
+
+def _special(store: ox.Store) -> set:
+    """The triples ``_growth_bound`` looks at: owl:sameAs, transitive properties and their links."""
+    rdf_type, same_as = ox.NamedNode(_RDF_TYPE), ox.NamedNode(_OWL + "sameAs")
+    transitive = ox.NamedNode(_OWL + "TransitiveProperty")
+    props = {q.subject for q in store.quads_for_pattern(None, rdf_type, transitive, None)}
+    out = {(p, rdf_type, transitive) for p in props}
+    for p in (same_as, *props):
+        out.update((q.subject, q.predicate, q.object)
+                   for q in store.quads_for_pattern(None, p, None, None))
+    return out
+
+
+def _via_rdflib(store: ox.Store, engine: str, budget: Budget) -> None:
+    """Reason with another engine (through rdflib terms) and add its inferences to the store."""
     from .querying import from_rdflib, to_rdflib
 
-    quads = []
-    for graph, path in graphs:
-        quads += read_quads(Path(path), graph)
-        budget.check_input(len(quads))  # file by file, before converting anything
     to_ours, back = {}, {}
 
     def convert(term):
@@ -320,8 +460,8 @@ def _materialise(graphs, out: str, budget: Budget) -> dict:
             back.setdefault(mine, term)
         return mine
 
-    base = [(convert(q.subject), convert(q.predicate), convert(q.object)) for q in quads]
-    inferred = inferred_triples(base, budget=budget)
+    base = [(convert(q.subject), convert(q.predicate), convert(q.object)) for q in store]
+    inferred = inferred_triples(base, engine=engine, budget=budget)
 
     def restore(term):
         theirs = back.get(term)
@@ -330,9 +470,35 @@ def _materialise(graphs, out: str, budget: Budget) -> dict:
         return theirs
 
     g = ox.NamedNode(GRAPH_INFERRED)
-    quads += [ox.Quad(restore(s), restore(p), restore(o), g) for s, p, o in inferred]
-    ox.serialize(quads, output=out, format=ox.RdfFormat.N_QUADS)
-    return {"input": len(base), "inferred": len(inferred)}
+    store.extend(ox.Quad(restore(s), restore(p), restore(o), g) for s, p, o in inferred)
+
+
+def _materialise(graphs, out: str, budget: Budget, engine: str = "rules") -> dict:
+    """Read the files, reason, write ontology + data + inferred graphs as N-Quads to ``out``.
+
+    The input goes into a pyoxigraph store (blank nodes relabelled apart per file, as everywhere
+    in the package) and the inferences are written from the same store, so the data graph and
+    the inferred graph share blank nodes and literals keep their lexical form. With the rules
+    engine no term leaves the store; a graph the rules cannot reason about completely goes to
+    reasonable.
+    """
+    store = ox.Store()
+    _fill(store, graphs, budget)
+    n_input = len(store)
+    used = engine
+    if engine == "rules":
+        _precheck(budget, _special(store), n_input)
+        try:
+            rules.materialise(store, GRAPH_INFERRED,
+                              check=lambda n: budget.check_inferred(n, n_input))
+        except rules.Unsupported:
+            used = "reasonable"
+    if used != "rules":
+        _via_rdflib(store, used, budget)
+    n_inferred = rules.count(store, GRAPH_INFERRED)
+    budget.check_inferred(n_inferred, n_input)
+    store.dump(out, ox.RdfFormat.N_QUADS)
+    return {"input": n_input, "inferred": n_inferred, "engine": used}
 
 
 def _work() -> None:
@@ -340,12 +506,13 @@ def _work() -> None:
     as one JSON object on stdout."""
     job = json.load(sys.stdin)
     budget = Budget(**job["budget"])
+    engine = job.get("engine", "rules")
     limit = budget.max_memory_mib * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     # SIGALRM's default action ends the process: a worker whose caller was killed stops too
     signal.setitimer(signal.ITIMER_REAL, budget.seconds + 5)
     try:
-        answer = {"kind": "ok", "counts": _materialise(job["graphs"], job["out"], budget)}
+        answer = {"kind": "ok", "counts": _materialise(job["graphs"], job["out"], budget, engine)}
     except InputError as exc:
         answer = {"kind": "input", "message": str(exc)}
     except ReasoningLimitError as exc:
@@ -359,14 +526,14 @@ def _work() -> None:
     sys.stdout.write(json.dumps(answer) + "\n")
 
 
-def _run(graphs, out: str, budget: Budget) -> dict:
+def _run(graphs, out: str, budget: Budget, engine: str = "rules") -> dict:
     """``_materialise`` in a worker process, killed when it passes the time limit.
 
     A plain subprocess rather than multiprocessing: nothing depends on how the caller's main
     module is written, and its stderr (Rust panics and allocation failures write there) is
     dropped so the caller reports one line.
     """
-    job = json.dumps({"graphs": graphs, "out": out, "budget": asdict(budget)})
+    job = json.dumps({"graphs": graphs, "out": out, "budget": asdict(budget), "engine": engine})
     package_parent = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ, RUST_BACKTRACE="0",
                PYTHONPATH=os.pathsep.join(filter(None, [package_parent,
@@ -406,33 +573,48 @@ def _run(graphs, out: str, budget: Budget) -> dict:
     raise UntocError(f"the reasoner failed: {answer['message']}")
 
 
-def reason(source: GraphSource, *, budget: Budget | None = None) -> list[ox.Quad]:
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise UntocError(f"unknown reasoning engine {engine!r}; use one of {', '.join(ENGINES)}")
+
+
+def reason(source: GraphSource, *, budget: Budget | None = None,
+           engine: str = "rules") -> list[ox.Quad]:
     """Ontology, data and inferred triples as quads in their named graphs, within the budget
     (``Budget.from_env()`` when not given); blank nodes are shared between the graphs."""
+    _check_engine(engine)
     budget = budget or Budget.from_env()
     graphs = [(graph, str(path)) for graph, path in source.graphs()]
     with tempfile.TemporaryDirectory(prefix="untoc-reasoning-") as tmp:
         out = os.path.join(tmp, "closure.nq")
-        _run(graphs, out, budget)
+        _run(graphs, out, budget, engine)
         return list(ox.parse(path=out, format=ox.RdfFormat.N_QUADS))
 
 
 def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
-                   budget: Budget | None = None) -> ox.Store:
+                   budget: Budget | None = None, engine: str = "rules") -> ox.Store:
     """Ontology, data and shapes as in ``loading.open_store``, plus a named graph of inferences.
 
     A closure that passes the budget raises ``ReasoningLimitError`` and leaves no cache behind.
     """
+    _check_engine(engine)
+    graphs = [(graph, str(path)) for graph, path in source.graphs()]
 
     def fill(store: ox.Store) -> None:
-        store.bulk_extend(reason(source, budget=budget))
+        with tempfile.TemporaryDirectory(prefix="untoc-reasoning-") as tmp:
+            out = os.path.join(tmp, "closure.nq")
+            _run(graphs, out, budget or Budget.from_env(), engine)
+            # one load of the whole file: its blank nodes stay shared between the graphs
+            store.bulk_load(path=out, format=ox.RdfFormat.N_QUADS)
         store.bulk_extend(read_quads(source.shapes_file, GRAPH_SHAPES))
 
     if not cache or source.extra_files:
         store = ox.Store()
         fill(store)
         return store
-    return cached_store("reasoned", source.fingerprint(), fill, on_rebuild)
+    # the engine is part of the key: a cache built by another engine (or before the rules were
+    # the default) is rebuilt, not reused
+    return cached_store("reasoned", f"{source.fingerprint()}-{engine}", fill, on_rebuild)
 
 
 if __name__ == "__main__":
