@@ -270,26 +270,42 @@ def _precheck(budget: Budget, special, n_input: int) -> None:
         raise budget._too_many(f"{what}; its closure adds at least {bound:,} triples", n_input)
 
 
+class _Terms:
+    """Converts terms between pyoxigraph and rdflib, each distinct term once; a term converted
+    one way comes back as the very term it came from (blank nodes and literals keep their form)."""
+
+    def __init__(self):
+        from .querying import from_rdflib, to_rdflib
+
+        self._to_rdflib, self._from_rdflib = to_rdflib, from_rdflib
+        self._rdflib: dict = {}
+        self._ours: dict = {}
+
+    def rdflib(self, term):
+        theirs = self._rdflib.get(term)
+        if theirs is None:
+            theirs = self._rdflib[term] = self._to_rdflib(term)
+            self._ours.setdefault(theirs, term)
+        return theirs
+
+    def ours(self, term):
+        mine = self._ours.get(term)
+        if mine is None:
+            mine = self._ours[term] = self._from_rdflib(term)
+        return mine
+
+
 def _by_rules(base, check) -> list | None:
     """The inferences of ``rules`` from rdflib triples, as rdflib triples; None when the input
     uses what the rules do not implement."""
-    from .querying import from_rdflib, to_rdflib
-
-    store, mine = ox.Store(), {}
-
-    def ours(term):
-        t = mine.get(term)
-        if t is None:
-            t = mine[term] = from_rdflib(term)
-        return t
-
+    store, terms = ox.Store(), _Terms()
     g = ox.NamedNode(GRAPH_DATA)
-    store.extend(ox.Quad(ours(s), ours(p), ours(o), g) for s, p, o in base)
+    store.extend(ox.Quad(terms.ours(s), terms.ours(p), terms.ours(o), g) for s, p, o in base)
     try:
         rules.materialise(store, GRAPH_INFERRED, check=check)
     except rules.Unsupported:
         return None
-    return [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
+    return [(terms.rdflib(q.subject), terms.rdflib(q.predicate), terms.rdflib(q.object))
             for q in store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_INFERRED))]
 
 
@@ -449,28 +465,12 @@ def _special(store: ox.Store) -> set:
 
 def _via_rdflib(store: ox.Store, engine: str, budget: Budget) -> None:
     """Reason with another engine (through rdflib terms) and add its inferences to the store."""
-    from .querying import from_rdflib, to_rdflib
-
-    to_ours, back = {}, {}
-
-    def convert(term):
-        mine = to_ours.get(term)
-        if mine is None:
-            mine = to_ours[term] = to_rdflib(term)
-            back.setdefault(mine, term)
-        return mine
-
-    base = [(convert(q.subject), convert(q.predicate), convert(q.object)) for q in store]
+    terms = _Terms()
+    base = [(terms.rdflib(q.subject), terms.rdflib(q.predicate), terms.rdflib(q.object))
+            for q in store]
     inferred = inferred_triples(base, engine=engine, budget=budget)
-
-    def restore(term):
-        theirs = back.get(term)
-        if theirs is None:
-            theirs = back[term] = from_rdflib(term)
-        return theirs
-
     g = ox.NamedNode(GRAPH_INFERRED)
-    store.extend(ox.Quad(restore(s), restore(p), restore(o), g) for s, p, o in inferred)
+    store.extend(ox.Quad(terms.ours(s), terms.ours(p), terms.ours(o), g) for s, p, o in inferred)
 
 
 def _materialise(graphs, out: str, budget: Budget, engine: str = "rules") -> dict:
