@@ -36,6 +36,7 @@ import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "read_input",
     "read_quads",
+    "check_quads",
     "read_rdflib",
     "open_store",
     "cached_store",
@@ -346,7 +348,7 @@ def _check_json(data: bytes, path: Path) -> None:
         todo.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
-def _check_terms(quads: list[ox.Quad], path: Path) -> None:
+def _check_terms(quads: Iterable[ox.Quad], path: Path) -> None:
     """Refuse what the package cannot carry, and blank nodes nested more than MAX_NESTING deep.
 
     Depth is counted the way the Turtle writer nests: a blank node referenced once is written
@@ -449,6 +451,36 @@ def read_quads(path: Path, graph: str | None = None, *, base_iri: str | None = N
     file's content when the caller has read it already (``read_input``), so that what is checked
     is exactly what the caller goes on to load.
     """
+    with _parsing(path, data, base_iri) as quads:
+        with _no_gc_pauses():
+            if graph is None:
+                out = list(quads)
+            else:
+                g = ox.NamedNode(graph)
+                out = [ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]
+    _check_terms(out, path)
+    return out
+
+
+def check_quads(path: Path, *, base_iri: str | None = None, data: bytes | None = None) -> int:
+    """``read_quads``'s checks without keeping the quads (for a caller that has the store parse
+    the same bytes itself): the number of quads, or the error ``read_quads`` would raise."""
+    counted = 0
+    with _parsing(path, data, base_iri) as quads:
+        def counting():
+            nonlocal counted
+            for quad in quads:
+                counted += 1
+                yield quad
+
+        _check_terms(counting(), path)
+    return counted
+
+
+@contextlib.contextmanager
+def _parsing(path: Path, data: bytes | None, base_iri: str | None):
+    """The file's quads as pyoxigraph parses them, lazily; syntax errors (raised while they are
+    read) become one-line ``InputError``s naming the file, line and column."""
     fmt, _ = format_for_path(path)
     if data is None:
         data = read_input(path)
@@ -458,20 +490,12 @@ def read_quads(path: Path, graph: str | None = None, *, base_iri: str | None = N
     elif fmt == ox.RdfFormat.JSON_LD:
         _check_json(data, path)
     try:
-        quads = ox.parse(data, fmt, base_iri=base, rename_blank_nodes=True)
-        with _no_gc_pauses():
-            if graph is None:
-                out = list(quads)
-            else:
-                g = ox.NamedNode(graph)
-                out = [ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]
+        yield ox.parse(data, fmt, base_iri=base, rename_blank_nodes=True)
     except SyntaxError as exc:
         line = None if getattr(exc, "lineno", None) is not None else _error_line(data, fmt, base)
         raise _syntax_error(path, exc, line) from None
     except (ValueError, OSError) as exc:
         raise InputError(_clean(str(exc)), path=str(path)) from None
-    _check_terms(out, path)
-    return out
 
 
 def read_rdflib(paths, graph=None):

@@ -67,8 +67,8 @@ import pyoxigraph as ox
 
 from . import rules
 from .errors import InputError, ReasoningLimitError, UntocError
-from .loading import (GRAPH_DATA, GRAPH_SHAPES, GraphSource, cached_store, format_for_path,
-                      read_input, read_quads)
+from .loading import (GRAPH_DATA, GRAPH_SHAPES, GraphSource, cached_store, check_quads,
+                      format_for_path, read_input, read_quads)
 
 __all__ = ["GRAPH_INFERRED", "ENGINES", "Budget", "closure", "inferred_triples", "reason",
            "reasoned_store"]
@@ -422,12 +422,15 @@ def _fill(store: ox.Store, graphs, budget: Budget) -> int:
             straight = format_for_path(path)[0] in _STRAIGHT
             # read once: the store loads the very bytes that were checked
             data = read_input(Path(path))
-            # only checked and counted when the store reads the bytes itself: no graph to set
-            quads = read_quads(Path(path), None if straight else graph, data=data)
-            n += len(quads)
+            if straight:  # the store parses the bytes itself: only checked and counted here
+                n += check_quads(Path(path), data=data)
+                job = data
+            else:
+                job = read_quads(Path(path), graph, data=data)
+                n += len(job)
             budget.check_input(n)
-            jobs.put((graph, path, data if straight else quads))
-            del quads, data
+            jobs.put((graph, path, job))
+            del job, data
             if failed:
                 break
     finally:

@@ -296,3 +296,27 @@ def test_hostile_data_directory(case, tmp_path, env):
     for args in (["validate"], ["query", "wg-meetings"], ["stats"]):
         assert_refused(run(["--data", data, *args], env, tmp_path, guard=DATA_GUARD),
                        "zz-hostile.ttl", mention)
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_check_only_pass_refuses_as_reading_does(case, tmp_path):
+    """``check_quads`` (the reasoning worker checks files with it and lets the store parse the same
+    bytes) refuses every hostile file with the very error ``read_quads`` gives."""
+    from untoc_kg.errors import InputError
+    from untoc_kg.loading import check_quads, read_quads
+
+    name, content, _ = REFUSED[case]
+    path = write(tmp_path, name, content)
+    with pytest.raises(InputError) as reading:
+        read_quads(path)
+    with pytest.raises(InputError) as checking:
+        check_quads(path)
+    assert str(checking.value) == str(reading.value)
+
+
+def test_check_only_pass_counts_what_reading_returns():
+    from untoc_kg.loading import GraphSource, check_quads, read_quads
+
+    source = GraphSource.default()
+    for path in [source.ontology_file, source.shapes_file, *source.data_files]:
+        assert check_quads(path) == len(read_quads(path)) > 0, path
