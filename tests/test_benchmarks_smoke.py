@@ -67,3 +67,7 @@ def test_runner_smoke_prints_the_table(tmp_path):
     assert header in proc.stdout
     assert header in (tmp_path / "table.md").read_text()
     assert "query wg-meetings" in proc.stdout
+    # the load rows the speed goal compares with pyoxigraph's bare parse
+    for row in ("load into memory: Store.bulk_load, no checks", "load into memory: open_store(cache=False)",
+                "load: open_store, cold"):
+        assert row in proc.stdout and "vs pyoxigraph parse (no store)" in proc.stdout, row
