@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,26 @@ def run_query(kg):
         return [{k: simplify(v) for k, v in row.items()} for row in result.rows]
 
     return run
+
+
+@contextlib.contextmanager
+def _served(service):
+    from untoc_kg.serving import make_server
+
+    server = make_server(service, "127.0.0.1", 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        service.close()
+        thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def served():
+    """``with served(Service(...)) as base:`` runs the service in this process on 127.0.0.1 (a free
+    port) and stops it, workers included, on leaving the block."""
+    return _served

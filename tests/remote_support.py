@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
+import time
+from pathlib import Path
+
+import pytest
 
 from click.testing import CliRunner
 
@@ -49,3 +54,25 @@ def stop(proc: subprocess.Popen, grace: float) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@contextlib.contextmanager
+def started(cmd: list[str], log: Path, answers, *, what: str, within: float, grace: float,
+            cwd=None):
+    """Start a server the tests need, wait until ``answers()`` is true (failing the test if it
+    exits or is silent for ``within`` s), and stop it on leaving the block (``stop`` with
+    ``grace``); its output goes to ``log``."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + within
+            while not answers():
+                if proc.poll() is not None:
+                    pytest.fail(f"{what} exited with {proc.returncode}: "
+                                + log.read_text(errors="replace")[-500:])
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{what} did not answer within {within:g} s")
+                time.sleep(0.1)
+            yield
+        finally:
+            stop(proc, grace)

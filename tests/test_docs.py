@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,7 +23,7 @@ from untoc_kg.cli import cli
 from untoc_kg.errors import InputError
 from untoc_kg.loading import GraphSource
 from untoc_kg.ontodocs import FORMAT_FILES, MARKER, docs_files, ontology_page, write_docs
-from untoc_kg.serving import Service, make_server
+from untoc_kg.serving import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology" / "untoc.ttl"
@@ -293,14 +292,9 @@ def test_a_broken_ontology_is_an_input_error(tmp_path):
 # --- the server ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def base(_isolated_cache):
-    server = make_server(Service(timeout=5.0), "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+def base(_isolated_cache, served):
+    with served(Service(timeout=5.0)) as url:
+        yield url
 
 
 def fetch(url: str, accept: str | None = None):

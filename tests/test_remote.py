@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from remote_support import example_params, free_port, local_counts, run, stop
+from remote_support import example_params, free_port, local_counts, run, started
 from untoc_kg.remote import RemoteEndpoint
 from untoc_kg.sparqltext import bind_values, sparql_term
 
@@ -45,29 +44,21 @@ def oxigraph_server(tmp_path_factory):
         pytest.skip("the oxigraph server binary is not installed (pip install oxigraph)")
     port = free_port()
     location = tmp_path_factory.mktemp("oxigraph")
-    log = (location.parent / "oxigraph.log").open("wb")
-    proc = subprocess.Popen([binary, "serve", "--location", str(location),
-                             "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-                            stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"oxigraph serve exited with {proc.returncode}")
-            try:
-                req = urllib.request.Request(base + "/query", data=b"ASK {}", method="POST",
-                                             headers={"Content-Type": "application/sparql-query"})
-                urllib.request.urlopen(req, timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("oxigraph serve did not answer within 20 s")
-                time.sleep(0.1)
+
+    def answers() -> bool:
+        req = urllib.request.Request(base + "/query", data=b"ASK {}", method="POST",
+                                     headers={"Content-Type": "application/sparql-query"})
+        try:
+            urllib.request.urlopen(req, timeout=1).read()
+            return True
+        except OSError:
+            return False
+
+    with started([binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+                  "--union-default-graph"], location.parent / "oxigraph.log", answers,
+                 what="oxigraph serve", within=20, grace=10):
         yield base
-    finally:
-        stop(proc, 10)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from remote_support import example_params, free_port, local_counts, run, stop
+from remote_support import example_params, free_port, local_counts, run, started
 from untoc_kg.catalogue import Catalogue
 from untoc_kg.remote import RemoteEndpoint
 
@@ -91,23 +89,10 @@ def virtuoso(tmp_path_factory):
     http_port, sql_port = free_port(), free_port()
     ini = directory / "virtuoso.ini"
     ini.write_text(INI.format(d=directory, sql_port=sql_port, http_port=http_port))
-    log = (directory / "stdout.log").open("wb")
-    proc = subprocess.Popen([binary, "+configfile", str(ini), "+foreground"], cwd=directory,
-                            stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{http_port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _answers(base):
-            if proc.poll() is not None:
-                pytest.fail(f"virtuoso-t exited with {proc.returncode}: "
-                            + (directory / "stdout.log").read_text(errors="replace")[-500:])
-            if time.monotonic() > deadline:
-                pytest.fail("virtuoso-t did not answer within 60 s")
-            time.sleep(0.2)
+    with started([binary, "+configfile", str(ini), "+foreground"], directory / "stdout.log",
+                 lambda: _answers(base), what="virtuoso-t", within=60, grace=20, cwd=directory):
         yield base
-    finally:
-        stop(proc, 20)
-        log.close()
 
 
 def _push(base: str, *extra: str):

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import shutil
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -19,7 +18,7 @@ import pytest
 import rdflib
 
 from untoc_kg.negotiation import negotiate
-from untoc_kg.serving import Service, make_server
+from untoc_kg.serving import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 SRX = "{http://www.w3.org/2005/sparql-results#}"
@@ -34,29 +33,14 @@ MAX_ROWS = 500
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _start(service):
-    server = make_server(service, "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server, thread, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-def _stop(server, thread):
-    server.shutdown()
-    server.server_close()
-    server.service.close()
-    thread.join(5)
+@pytest.fixture(scope="module")
+def base(_isolated_cache, served):
+    with served(Service(timeout=1.0, max_rows=MAX_ROWS)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def base(_isolated_cache):
-    server, thread, url = _start(Service(timeout=1.0, max_rows=MAX_ROWS))
-    yield url
-    _stop(server, thread)
-
-
-@pytest.fixture(scope="module")
-def evil_base(tmp_path_factory):
+def evil_base(tmp_path_factory, served):
     """A server on a copy of the data holding an entity whose label is markup."""
     data = tmp_path_factory.mktemp("evil") / "data"
     shutil.copytree(ROOT / "data", data)
@@ -66,9 +50,8 @@ def evil_base(tmp_path_factory):
         "<https://w3id.org/untoc/id/place/evil> a schema:Place ;\n"
         '    rdfs:label "<script>alert(1)</script>"@en , "\\"><img src=x onerror=alert(2)>"@ru .\n',
         encoding="utf-8")
-    server, thread, url = _start(Service(data, cache=False))
-    yield url
-    _stop(server, thread)
+    with served(Service(data, cache=False)) as url:
+        yield url
 
 
 def fetch(url: str, *, data: bytes | None = None, headers: dict | None = None,

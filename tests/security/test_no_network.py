@@ -288,17 +288,11 @@ def test_typed_parameter_injection_is_refused(tmp_path, args):
 # --- the server ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def server():
-    from untoc_kg.serving import Service, make_server
+def server(served):
+    from untoc_kg.serving import Service
 
-    srv = make_server(Service(timeout=5.0), "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-    srv.server_close()
-    srv.service.close()
-    thread.join(5)
+    with served(Service(timeout=5.0)) as base:
+        yield base
 
 
 def _get(url: str) -> tuple[int, str]:
