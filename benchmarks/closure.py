@@ -91,18 +91,13 @@ def child(op: str, data_dir: str) -> dict:
 def agreement(source) -> dict:
     """Instance-level inferences of the rules against owlrl's and reasonable's (see the module
     docstring); which references run is set by UNTOC_BENCH_AGREE (comma-separated)."""
-    import rdflib
     from rdflib import OWL, RDF, BNode, URIRef
 
     from untoc_kg.loading import read_rdflib
     from untoc_kg.reasoning import inferred_triples
 
-    ontology = read_rdflib([source.ontology_file])
     data = read_rdflib(source.data_files)
-    graph = rdflib.Graph()
-    for g in (ontology, data):
-        for t in g:
-            graph.add(t)
+    graph = read_rdflib([source.ontology_file]) + data
     blanks = {x for t in data for x in t if isinstance(x, BNode)}
     ident = "https://w3id.org/untoc/id/"
 

@@ -52,12 +52,8 @@ UNTOC_CLI = Path(sys.executable).with_name("untoc")
 def shipped():
     """(graph of ontology + data, blank nodes of the data files); one parse, shared blank nodes."""
     source = GraphSource.default()
-    ontology = read_rdflib([source.ontology_file])
     data = read_rdflib(source.data_files)
-    graph = rdflib.Graph()
-    for g in (ontology, data):
-        for t in g:
-            graph.add(t)
+    graph = read_rdflib([source.ontology_file]) + data
     data_blanks = {x for t in data for x in t if isinstance(x, BNode)}
     return graph, data_blanks
 
