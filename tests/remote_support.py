@@ -76,3 +76,16 @@ def started(cmd: list[str], log: Path, answers, *, what: str, within: float, gra
             yield
         finally:
             stop(proc, grace)
+
+
+def json_term(term: dict, literal) -> str:
+    """A W3C JSON results term as one comparable string: blank nodes anonymous (labels differ per
+    store), IRIs in <>, language tags lower-cased; ``literal(value, datatype)`` writes the other
+    literals (a missing datatype is xsd:string)."""
+    if term["type"] == "bnode":
+        return "_:"
+    if term["type"] == "uri":
+        return f"<{term['value']}>"
+    if "xml:lang" in term:
+        return f"{term['value']!r}@{term['xml:lang'].lower()}"
+    return literal(term["value"], term.get("datatype", "http://www.w3.org/2001/XMLSchema#string"))

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from remote_support import example_params, free_port, local_counts, run, started
+from remote_support import example_params, free_port, json_term, local_counts, run, started
 from untoc_kg.remote import RemoteEndpoint
 from untoc_kg.sparqltext import bind_values, sparql_term
 
@@ -107,15 +107,9 @@ def test_push_graph_prefix(oxigraph_server, pushed):
 
 
 def _normalise(term: dict) -> str:
-    """A W3C JSON results term as one string: bnodes anonymous, xsd:string = plain literal."""
-    if term["type"] == "bnode":
-        return "_:"
-    if term["type"] == "uri":
-        return f"<{term['value']}>"
-    if "xml:lang" in term:
-        return f"{term['value']!r}@{term['xml:lang'].lower()}"
-    datatype = term.get("datatype", XSD_STRING)
-    return f"{term['value']!r}" + ("" if datatype == XSD_STRING else f"^^{datatype}")
+    """A W3C JSON results term as one string; xsd:string is a plain literal."""
+    return json_term(term, lambda value, datatype: f"{value!r}" + (
+        "" if datatype == XSD_STRING else f"^^{datatype}"))
 
 
 def _rows(output: str):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from remote_support import example_params, free_port, local_counts, run, started
+from remote_support import example_params, free_port, json_term, local_counts, run, started
 from untoc_kg.catalogue import Catalogue
 from untoc_kg.remote import RemoteEndpoint
 
@@ -148,14 +148,7 @@ def _term(term: dict) -> str:
     types are xsd:integer (pyoxigraph keeps "3"^^xsd:positiveInteger as the integer 3, Virtuoso keeps
     the datatype); booleans are 1 and 0 (Virtuoso writes a stored true as "1"^^xsd:boolean, and a
     computed one, such as BIND(EXISTS {...}), as "1"^^xsd:integer)."""
-    if term["type"] == "bnode":
-        return "_:"
-    if term["type"] == "uri":
-        return f"<{term['value']}>"
-    if "xml:lang" in term:
-        return f"{term['value']!r}@{term['xml:lang'].lower()}"
-    value, datatype = term["value"], term.get("datatype", XSD + "string")
-    return repr(_canonical(value, datatype))
+    return json_term(term, lambda value, datatype: repr(_canonical(value, datatype)))
 
 
 def _canonical(value: str, datatype: str):
