@@ -73,7 +73,7 @@ def _served(service):
 
 
 @pytest.fixture(scope="session")
-def served():
-    """``with served(Service(...)) as base:`` runs the service in this process on 127.0.0.1 (a free
+def run_server():
+    """``with run_server(Service(...)) as base:`` runs the service in this process on 127.0.0.1 (a free
     port) and stops it, workers included, on leaving the block."""
     return _served

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_serve import _start, _stop, fetch  # noqa: E402
+from test_serve import fetch  # noqa: E402
 
 from untoc_kg.serving import Service  # noqa: E402
 
@@ -40,10 +40,9 @@ sync_api = pytest.importorskip("playwright.sync_api",
 
 
 @pytest.fixture(scope="module")
-def base(_isolated_cache):
-    server, thread, url = _start(Service(timeout=10.0))
-    yield url
-    _stop(server, thread)
+def base(_isolated_cache, run_server):
+    with run_server(Service(timeout=10.0)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

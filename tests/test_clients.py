@@ -18,7 +18,7 @@ import rdflib
 from rdflib.compare import isomorphic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_serve import VIENNA, WG3, _start, _stop, fetch, sparql  # noqa: E402
+from test_serve import VIENNA, WG3, fetch, sparql  # noqa: E402
 
 from untoc_kg.serving import Service  # noqa: E402
 
@@ -43,10 +43,9 @@ RDF_FORMATS = [("text/turtle", "turtle"), ("application/n-triples", "nt"),
 
 
 @pytest.fixture(scope="module")
-def endpoint(_isolated_cache):
-    server, thread, url = _start(Service(timeout=10.0))
-    yield url
-    _stop(server, thread)
+def endpoint(_isolated_cache, run_server):
+    with run_server(Service(timeout=10.0)) as url:
+        yield url
 
 
 def _wrapper(endpoint: str, query: str, fmt: str, method: str = "GET"):

@@ -292,8 +292,8 @@ def test_a_broken_ontology_is_an_input_error(tmp_path):
 # --- the server ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def base(_isolated_cache, served):
-    with served(Service(timeout=5.0)) as url:
+def base(_isolated_cache, run_server):
+    with run_server(Service(timeout=5.0)) as url:
         yield url
 
 
@@ -314,7 +314,7 @@ def test_server_answers_browsers_with_the_docs(base, monkeypatch):
     for _ in range(3):
         status, ctype, body = fetch(base + "/ontology", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
         assert status == 200 and ctype.startswith("text/html")
-    assert calls == [1]  # generated once, then served from memory
+    assert calls == [1]  # generated once, then run_server from memory
     assert body == docs_files()[FORMAT_FILES["html"]]
     assert b'<article class="term" id="Meeting">' in body
 

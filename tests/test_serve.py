@@ -34,13 +34,13 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @pytest.fixture(scope="module")
-def base(_isolated_cache, served):
-    with served(Service(timeout=1.0, max_rows=MAX_ROWS)) as url:
+def base(_isolated_cache, run_server):
+    with run_server(Service(timeout=1.0, max_rows=MAX_ROWS)) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def evil_base(tmp_path_factory, served):
+def evil_base(tmp_path_factory, run_server):
     """A server on a copy of the data holding an entity whose label is markup."""
     data = tmp_path_factory.mktemp("evil") / "data"
     shutil.copytree(ROOT / "data", data)
@@ -50,7 +50,7 @@ def evil_base(tmp_path_factory, served):
         "<https://w3id.org/untoc/id/place/evil> a schema:Place ;\n"
         '    rdfs:label "<script>alert(1)</script>"@en , "\\"><img src=x onerror=alert(2)>"@ru .\n',
         encoding="utf-8")
-    with served(Service(data, cache=False)) as url:
+    with run_server(Service(data, cache=False)) as url:
         yield url
 
 

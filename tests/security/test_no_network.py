@@ -288,10 +288,10 @@ def test_typed_parameter_injection_is_refused(tmp_path, args):
 # --- the server ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def server(served):
+def server(run_server):
     from untoc_kg.serving import Service
 
-    with served(Service(timeout=5.0)) as base:
+    with run_server(Service(timeout=5.0)) as base:
         yield base
 
 

@@ -17,7 +17,7 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TESTS))
-from test_serve import _start, _stop, fetch  # noqa: E402
+from test_serve import fetch  # noqa: E402
 
 from untoc_kg.querying import MAX_NESTING, MAX_QUERY_CHARS  # noqa: E402
 from untoc_kg.serving import Service  # noqa: E402
@@ -76,11 +76,9 @@ def test_nesting_under_the_limit_still_runs():
 
 
 @pytest.fixture(scope="module")
-def served(_isolated_cache):
-    service = Service(timeout=60.0)
-    server, thread, url = _start(service)
-    yield url
-    _stop(server, thread)
+def served(_isolated_cache, run_server):
+    with run_server(Service(timeout=60.0)) as url:
+        yield url
 
 
 def test_server_refuses_deep_queries_and_survives_long_ones(served):

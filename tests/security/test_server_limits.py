@@ -17,7 +17,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TESTS))
 sys.path.insert(0, str(TESTS.parent / "benchmarks"))
-from test_serve import HEAVY, WG3_PLACE, _start, _stop, fetch  # noqa: E402
+from test_serve import HEAVY, WG3_PLACE, fetch  # noqa: E402
 
 import load  # noqa: E402  (benchmarks/load.py)
 from untoc_kg.querying import MAX_QUERY_CHARS  # noqa: E402
@@ -27,12 +27,11 @@ VIENNA = "https://w3id.org/untoc/id/place/vienna"
 
 
 @pytest.fixture(scope="module")
-def served(_isolated_cache):
+def served(_isolated_cache, run_server):
     """(service, base URL) of a server whose time limit is far away: only a hang-up ends a query."""
     service = Service(timeout=60.0)
-    server, thread, url = _start(service)
-    yield service, url
-    _stop(server, thread)
+    with run_server(service) as url:
+        yield service, url
 
 
 def _raw(url: str, request: bytes) -> socket.socket:
