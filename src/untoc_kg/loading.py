@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import InputError
+from .errors import InputError, UntocError
 from .namespaces import BASE
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "read_input",
     "read_quads",
     "check_quads",
+    "fill_store",
     "read_rdflib",
     "open_store",
     "cached_store",
@@ -523,9 +524,85 @@ def _cache_dir() -> Path:
     return Path(xdg) / "untoc-kg"
 
 
-def _fill(store: ox.Store, source: GraphSource) -> None:
-    for graph, path in source.graphs(shapes=True):
-        store.bulk_extend(read_quads(path, graph))  # bulk loading: several times faster than add()
+# Formats the store parses itself (after check_quads): one graph per file, nothing read_quads
+# changes on the way. RDF/XML and JSON-LD go in as checked quads (their checks are on the bytes
+# and the parse must not run twice), quad formats too (read_quads merges their named graphs).
+_STRAIGHT = (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES)
+
+
+def fill_store(store: ox.Store, graphs: Iterable[tuple[str, Path]], *, bulk: bool = False,
+               on_file=None) -> int:
+    """Load each ``(graph IRI, path)`` into its named graph of ``store``; the number of quads.
+
+    Every file is read once and checked as ``read_quads`` checks it. Turtle and N-Triples are then
+    parsed again by the store's own loader from the very bytes checked, in a second thread while
+    the next file is being checked: the loader runs in Rust without the GIL, so the two overlap and
+    no term becomes a Python object. ``on_file(count)`` is called after each file with the running
+    count (the closure's input budget); what it raises stops the loading. ``bulk`` is for a store
+    on disk: Oxigraph's bulk loader writes sorted files straight into it, several times faster
+    than a transaction there but not atomic (``cached_store`` builds in a directory it throws away
+    on failure); in memory the transactional loader is faster and lighter.
+    """
+    import queue
+    import threading
+
+    parse_into, add = (store.bulk_load, store.bulk_extend) if bulk else (store.load, store.extend)
+    jobs: queue.Queue = queue.Queue(maxsize=2)
+    failed: list = []
+
+    def load():
+        while (job := jobs.get()) is not None:
+            graph, path, content = job
+            if failed:
+                continue
+            try:
+                if isinstance(content, bytes):
+                    parse_into(content, format_for_path(path)[0], base_iri=Path(path).resolve().as_uri(),
+                         to_graph=ox.NamedNode(graph))
+                else:
+                    add(content)
+            except Exception as exc:  # noqa: BLE001 - reported by the reading thread
+                failed.append((path, exc))
+
+    loader = threading.Thread(target=load, name="untoc-fill", daemon=True)
+    loader.start()
+    n = 0
+    try:
+        # largest first: the loader's last file, which nothing overlaps, is then a small one
+        for graph, path in sorted(graphs, key=lambda gp: -_size(gp[1])):
+            path = Path(path)
+            data = read_input(path)
+            if format_for_path(path)[0] in _STRAIGHT:
+                n += check_quads(path, data=data)
+                content = data
+            else:
+                content = read_quads(path, graph, data=data)
+                n += len(content)
+            if on_file:
+                on_file(n)
+            jobs.put((graph, path, content))
+            del content, data
+            if failed:
+                break
+    finally:
+        jobs.put(None)
+        loader.join()
+    if failed:
+        path, exc = failed[0]
+        if isinstance(exc, MemoryError):
+            raise exc
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, (SyntaxError, ValueError)):  # the checks passed it: should not happen
+            raise InputError(message, path=str(path))
+        raise UntocError(f"{path}: {message}")
+    return n
+
+
+def _size(path) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # read_input reports it, naming the file
+        return 0
 
 
 def open_store(source: GraphSource, *, cache: bool = True, on_rebuild=None) -> ox.Store:
@@ -537,9 +614,10 @@ def open_store(source: GraphSource, *, cache: bool = True, on_rebuild=None) -> o
     """
     if not cache or source.extra_files:
         store = ox.Store()
-        _fill(store, source)
+        fill_store(store, source.graphs(shapes=True))
         return store
-    return cached_store("store", source.fingerprint(), lambda st: _fill(st, source), on_rebuild)
+    return cached_store("store", source.fingerprint(),
+                        lambda st: fill_store(st, source.graphs(shapes=True), bulk=True), on_rebuild)
 
 
 def cached_store(kind: str, key: str, fill, on_rebuild=None) -> ox.Store:

@@ -67,8 +67,7 @@ import pyoxigraph as ox
 
 from . import rules
 from .errors import InputError, ReasoningLimitError, UntocError
-from .loading import (GRAPH_DATA, GRAPH_SHAPES, GraphSource, cached_store, check_quads,
-                      format_for_path, read_input, read_quads)
+from .loading import GRAPH_DATA, GRAPH_SHAPES, GraphSource, cached_store, fill_store, read_quads
 
 __all__ = ["GRAPH_INFERRED", "ENGINES", "Budget", "closure", "inferred_triples", "reason",
            "reasoned_store"]
@@ -376,84 +375,6 @@ def closure(graph, *, engine: str = "rules", budget: Budget | None = None):
 # ---- the closure in a worker process, within the whole budget ------------------------------------
 
 
-# formats pyoxigraph's store reads straight from the file, with no named graphs of their own
-_STRAIGHT = (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES)
-
-
-def _fill(store: ox.Store, graphs, budget: Budget) -> int:
-    """Read the files into ``store`` (each into its named graph), checking the input limit file
-    by file; return the number of quads read.
-
-    Every file is read once and goes through ``read_quads`` first (its checks refuse hostile
-    input); Turtle and N-Triples are then parsed again by the store from the same bytes, in a
-    second thread, while the
-    next file is checked: the store's loader runs in Rust without the GIL, so the two overlap,
-    and no term becomes a Python object on the way into the store. Other formats (RDF/XML,
-    JSON-LD, quad formats whose named graphs ``read_quads`` merges) go in as the checked quads.
-    """
-    import queue
-    import threading
-
-    jobs: queue.Queue = queue.Queue(maxsize=2)
-    failed: list = []
-
-    def load():
-        while (job := jobs.get()) is not None:
-            graph, path, quads = job
-            if failed:
-                continue
-            try:
-                if isinstance(quads, bytes):
-                    # the base IRI read_quads gives relative IRIs: the file's own URI
-                    store.load(input=quads, format=format_for_path(path)[0],
-                               base_iri=Path(path).resolve().as_uri(),
-                               to_graph=ox.NamedNode(graph))
-                else:
-                    store.extend(quads)
-            except Exception as exc:  # noqa: BLE001 - reported by the reading thread
-                failed.append((path, exc))
-
-    loader = threading.Thread(target=load, daemon=True)
-    loader.start()
-    n = 0
-    try:
-        # largest first: the loader's last file, which nothing overlaps, is then a small one
-        for graph, path in sorted(graphs, key=lambda gp: -_size(gp[1])):
-            straight = format_for_path(path)[0] in _STRAIGHT
-            # read once: the store loads the very bytes that were checked
-            data = read_input(Path(path))
-            if straight:  # the store parses the bytes itself: only checked and counted here
-                n += check_quads(Path(path), data=data)
-                job = data
-            else:
-                job = read_quads(Path(path), graph, data=data)
-                n += len(job)
-            budget.check_input(n)
-            jobs.put((graph, path, job))
-            del job, data
-            if failed:
-                break
-    finally:
-        jobs.put(None)
-        loader.join()
-    if failed:
-        path, exc = failed[0]
-        if isinstance(exc, MemoryError):
-            raise exc
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        if isinstance(exc, (SyntaxError, ValueError)):  # read_quads passed it: should not happen
-            raise InputError(message, path=str(path))
-        raise UntocError(f"{path}: {message}")
-    return n
-
-
-def _size(path) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:  # read_quads reports it, naming the file
-        return 0
-
-
 def _special(store: ox.Store) -> set:
     """The triples ``_growth_bound`` looks at: owl:sameAs, transitive properties and their links."""
     rdf_type, same_as = ox.NamedNode(_RDF_TYPE), ox.NamedNode(_OWL + "sameAs")
@@ -486,7 +407,7 @@ def _materialise(graphs, out: str, budget: Budget, engine: str = "rules") -> dic
     reasonable.
     """
     store = ox.Store()
-    _fill(store, graphs, budget)
+    fill_store(store, graphs, on_file=budget.check_input)
     n_input = len(store)
     used = engine
     if engine == "rules":
