@@ -6,6 +6,8 @@ compared across engines and formatted the same way.
 
 from __future__ import annotations
 
+import os
+import queue
 import re
 import threading
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from .namespaces import PREFIXES
 from .sparqltext import bind_values
 
 __all__ = ["QueryResult", "ResultTooLarge", "run_query", "run_query_rdflib", "check_local_only",
-           "check_shape", "deep_stack", "to_result", "from_rdflib", "to_rdflib", "MAX_QUERY_CHARS",
+           "check_shape", "deep_stack", "evaluate", "to_result", "from_rdflib", "to_rdflib", "MAX_QUERY_CHARS",
            "MAX_NESTING"]
 
 
@@ -153,28 +155,55 @@ def check_shape(text: str) -> None:
                          "engine's limits")
 
 
+class _DeepThread:
+    """A thread with a large stack that runs one function at a time, kept for the next one."""
+
+    def __init__(self):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        with _STACK_LOCK:
+            previous = threading.stack_size(_STACK_BYTES)
+            try:
+                threading.Thread(target=self._serve, name="untoc-query", daemon=True).start()
+            finally:
+                threading.stack_size(previous)
+
+    def _serve(self):
+        while True:
+            fn, outcome, done = self._jobs.get()
+            try:
+                outcome["value"] = fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller as is
+                outcome["error"] = exc
+            done.release()
+
+    def run(self, fn):
+        outcome: dict[str, object] = {}
+        done = threading.Lock()
+        done.acquire()
+        self._jobs.put((fn, outcome, done))
+        done.acquire()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+
+# Idle deep-stack threads. Reused rather than started per query: a fresh thread cost about 0.3 ms
+# a query (its start, and the engine's first allocations on it), more than a small query itself.
+_IDLE: list[_DeepThread] = []
+os.register_at_fork(after_in_child=_IDLE.clear)  # a forked child has none of the threads
+
+
 def deep_stack(fn):
     """``fn()`` on a thread with a stack large enough for the queries ``check_shape`` lets
     through (only the pages it touches are used); its exception is raised here."""
-    outcome: dict[str, object] = {}
-
-    def target():
-        try:
-            outcome["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller as is
-            outcome["error"] = exc
-
-    with _STACK_LOCK:
-        previous = threading.stack_size(_STACK_BYTES)
-        try:
-            worker = threading.Thread(target=target, name="untoc-query", daemon=True)
-            worker.start()
-        finally:
-            threading.stack_size(previous)
-    worker.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+    try:
+        worker = _IDLE.pop()
+    except IndexError:
+        worker = _DeepThread()
+    try:
+        return worker.run(fn)
+    finally:
+        _IDLE.append(worker)
 
 
 def _decode_codepoints(text: str) -> str:
@@ -220,6 +249,29 @@ def to_result(answer, max_rows: int | None = None) -> QueryResult:
     return QueryResult("SELECT", variables=names, rows=rows)
 
 
+def evaluate(store: ox.Store, text: str, bindings: dict[str, object] | None = None,
+             max_rows: int | None = None) -> QueryResult:
+    """The engine's answer to a checked query on the store's union graph, as ``to_result`` reads
+    it; to be called on ``deep_stack``. ``run_query`` checks and calls this."""
+    if bindings:
+        # Oxigraph's optimiser does not carry substituted values into UNION branches or
+        # OPTIONALs: at 1M triples a one-paragraph query took 1.9 s that way and 0.2 s with the term
+        # written into the patterns (the same checked terms the remote path writes).
+        try:
+            written = bind_values(text, bindings)
+        except RemoteError:  # a blank node, or a query form the writer does not follow
+            pass
+        else:
+            try:
+                return to_result(store.query(written, prefixes=PREFIXES,
+                                             use_default_graph_as_union=True), max_rows)
+            except SyntaxError:
+                pass  # e.g. a literal put in a subject position: the engine's own way decides
+    substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+    return to_result(store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True,
+                                 substitutions=substitutions or None), max_rows)
+
+
 def run_query(store: ox.Store, text: str, bindings: dict[str, object] | None = None, *,
               federated: bool = False) -> QueryResult:
     """Run SPARQL on the store's union graph; ``bindings`` substitute variables by RDF terms.
@@ -230,28 +282,8 @@ def run_query(store: ox.Store, text: str, bindings: dict[str, object] | None = N
     check_shape(text)
     if not federated:
         check_local_only(text)
-    substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
-
-    def evaluate():
-        if substitutions:
-            # Oxigraph's optimiser does not carry substituted values into UNION branches or
-            # OPTIONALs: at 1M triples a one-paragraph query took 1.9 s that way and 0.2 s with the term
-            # written into the patterns (the same checked terms the remote path writes).
-            try:
-                written = bind_values(text, bindings)
-            except RemoteError:  # a blank node, or a query form the writer does not follow
-                pass
-            else:
-                try:
-                    return to_result(store.query(written, prefixes=PREFIXES,
-                                                 use_default_graph_as_union=True))
-                except SyntaxError:
-                    pass  # e.g. a literal put in a subject position: the engine's own way decides
-        return to_result(store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True,
-                                     substitutions=substitutions or None))
-
     try:
-        return deep_stack(evaluate)
+        return deep_stack(lambda: evaluate(store, text, bindings))
     except SyntaxError as exc:
         raise QueryError(_syntax_message(exc)) from None
     except (OSError, ValueError, RuntimeError) as exc:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from .errors import InputError, UntocError
-from .namespaces import PREFIXES
 from .negotiation import RDF_MIME, RDF_TYPES, RESULT_MIME, RESULT_TYPES, negotiate
 
 __all__ = ["Reply", "error_reply", "Job", "QueryWorkers"]
@@ -61,7 +60,7 @@ class Job:
 def _answer(job: Job) -> Reply:
     from .export import load_context, serialize
     from .loading import GraphSource, open_store
-    from .querying import QueryResult, ResultTooLarge, deep_stack, run_query, to_result
+    from .querying import ResultTooLarge, deep_stack, evaluate, run_query
     from .results import format_result
 
     if job.cache_dir:  # the server's cache, whatever the environment the worker started in
@@ -73,14 +72,8 @@ def _answer(job: Job) -> Reply:
     run_query(ox.Store(), job.text, job.bindings)
     store = open_store(source, cache=job.cache)
 
-    def collect() -> QueryResult:
-        return to_result(store.query(
-            job.text, prefixes=PREFIXES, use_default_graph_as_union=True,
-            substitutions={ox.Variable(k): v for k, v in job.bindings.items()} or None),
-            max_rows=job.max_rows)
-
-    try:
-        result = deep_stack(collect)  # the stack run_query's checks are measured against
+    try:  # the stack run_query's checks are measured against, the query as run_query runs it
+        result = deep_stack(lambda: evaluate(store, job.text, job.bindings, job.max_rows))
     except ResultTooLarge as exc:
         return error_reply(422, f"the result has more than {job.max_rows} {exc.args[0]}, the server's "
                                 f"limit (untoc serve --max-rows): narrow the query with more specific "

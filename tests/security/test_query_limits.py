@@ -91,3 +91,51 @@ def test_server_refuses_deep_queries_and_survives_long_ones(served):
         "Content-Type": "application/x-www-form-urlencoded", "Accept": "text/csv"})
     assert status == 200, text
     assert text.splitlines()[1:] == ["3"]
+
+
+def test_deep_stack_threads_serve_concurrent_callers():
+    """The deep-stack threads are kept and reused: callers on several threads at once each get
+    their own answer or their own exception back."""
+    import threading
+
+    from untoc_kg.querying import deep_stack
+
+    answers, errors = {}, {}
+
+    def call(i):
+        for _ in range(50):
+            answers[i] = deep_stack(lambda: (i, threading.current_thread().name))
+            try:
+                deep_stack(lambda: 1 / 0 if i % 2 else [][i])
+            except Exception as exc:  # noqa: BLE001
+                errors[i] = type(exc).__name__
+    callers = [threading.Thread(target=call, args=(i,)) for i in range(6)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join()
+    assert {i: a[0] for i, a in answers.items()} == {i: i for i in range(6)}
+    assert {a[1] for a in answers.values()} == {"untoc-query"}  # never on the caller's thread
+    assert errors == {i: "ZeroDivisionError" if i % 2 else "IndexError" for i in range(6)}
+
+
+def test_deep_stack_works_in_a_forked_child():
+    """A forked child (the server's query workers are forked) has none of its parent's kept
+    threads: it must start its own rather than wait forever for one."""
+    import os
+    import time
+
+    from untoc_kg.querying import deep_stack
+
+    assert deep_stack(lambda: 1) == 1  # the parent now keeps an idle thread
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if deep_stack(lambda: 41 + 1) == 42 else 3)
+    deadline = time.monotonic() + 30
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("deep_stack hung in the forked child")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(done[1]) == 0
