@@ -589,7 +589,7 @@ def fill_store(store: ox.Store, graphs: Iterable[tuple[str, Path]], *, bulk: boo
         loader.join()
     if failed:
         path, exc = failed[0]
-        if isinstance(exc, MemoryError):
+        if isinstance(exc, (MemoryError, OSError)):  # the store's own trouble (e.g. a full disk)
             raise exc
         message = " ".join(str(exc).split()) or type(exc).__name__
         if isinstance(exc, (SyntaxError, ValueError)):  # the checks passed it: should not happen
@@ -624,7 +624,8 @@ def cached_store(kind: str, key: str, fill, on_rebuild=None) -> ox.Store:
     """An on-disk store named ``kind``-``key`` in the cache, built by ``fill(store)`` when missing.
 
     It is built in a temporary directory and renamed into place, so concurrent processes never see
-    a half-built store; older stores of the same kind are removed.
+    a half-built store; older stores of the same kind are removed. Without a writable cache (no
+    directory, a full disk, a file-size limit) the store is built in memory instead.
     """
     root = _cache_dir()
     target = root / f"{kind}-{key}"
@@ -644,14 +645,11 @@ def cached_store(kind: str, key: str, fill, on_rebuild=None) -> ox.Store:
         fill(store)
         return store
     try:
-        store = ox.Store(str(tmp))
-        fill(store)
-        # Compacting once here makes every later read cheaper: at 1M triples, lookups and scans
-        # of the reopened store were 3-4 times faster (1.3 s spent once, here).
-        store.optimize()
-        store.flush()
-        del store
-        (tmp / "COMPLETE").write_text(key)
+        if not _build_on_disk(tmp, key, fill):  # the disk cannot hold it: nothing of it is kept
+            shutil.rmtree(tmp, ignore_errors=True)
+            store = ox.Store()
+            fill(store)
+            return store
         for old in root.glob(f"{kind}-*"):
             shutil.rmtree(old, ignore_errors=True)
         try:
@@ -662,3 +660,22 @@ def cached_store(kind: str, key: str, fill, on_rebuild=None) -> ox.Store:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return ox.Store.read_only(str(target))
+
+
+def _build_on_disk(directory: Path, key: str, fill) -> bool:
+    """Build the store in ``directory`` and mark it complete; False if the disk refused (full,
+    over a file-size limit)."""
+    try:
+        store = ox.Store(str(directory))
+        try:
+            fill(store)
+            # Compacting once here makes every later read cheaper: at 1M triples, lookups and
+            # scans of the reopened store were 3-4 times faster (1.3 s spent once, here).
+            store.optimize()
+            store.flush()
+        finally:
+            del store  # closed before its directory is kept or removed
+        (directory / "COMPLETE").write_text(key)
+    except OSError:
+        return False
+    return True

@@ -181,6 +181,18 @@ def test_file_size_limit_gives_one_line_and_changes_nothing(data_copy):
     assert not (data_copy / adding.STAGING).exists()
 
 
+def test_cache_that_cannot_be_written_falls_back_to_memory(data_copy, tmp_path):
+    """Building the query store hits the file-size limit: the query is answered from a store in
+    memory, with no traceback and no half-built cache left behind (it was a traceback)."""
+    cache = tmp_path / "cache"
+    proc = untoc(data_copy, "query", "wg-meetings", "-f", "csv", preexec_fn=_limit_file_size,
+                 env={**os.environ, "UNTOC_CACHE_DIR": str(cache)})
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stdout.splitlines()) > 1
+    assert not [p for p in cache.iterdir() if p.name.startswith((".store", "store"))]
+
+
 def test_data_dir_without_write_permission(tmp_path):
     """As an unprivileged user (root ignores permission bits, so the test switches to nobody)."""
     if os.geteuid() != 0:
