@@ -67,6 +67,7 @@ _NAME = re.compile(r"[\w.:-]+")
 _SCHEME = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://")
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _REACHING = ("SERVICE", "FROM", "LOAD")
+_LOCAL_ONLY = "{} is not allowed: queries run on the local graph only"
 
 MAX_QUERY_CHARS = 128 * 1024
 MAX_NESTING = 1000
@@ -127,6 +128,18 @@ def _scan(text: str):
                 pos += 1
 
 
+def _survey(text: str) -> tuple[int, str | None]:
+    """The nesting marks of ``text`` and its first SERVICE, FROM or LOAD keyword (or None), under
+    every way of reading it: one scan serves both checks."""
+    opens, found = 0, None
+    for kind, value in _scan(text):
+        if kind == "open":
+            opens += 1
+        elif found is None:
+            found = _keyword(value)
+    return opens, found
+
+
 def _reaching_keyword(text: str) -> str | None:
     """The first SERVICE, FROM or LOAD keyword under any way of reading ``text``, or None."""
     for kind, value in _scan(text):
@@ -145,14 +158,25 @@ def check_shape(text: str) -> None:
     nesting marks, counted under every reading of the text, bounds the depth far below what that
     stack holds.
     """
+    _check(text, local_only=False)
+
+
+def _check(text: str, *, local_only: bool) -> None:
+    """``check_shape``, and ``check_local_only`` if asked, from one scan of the text."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is {len(text):,} characters long; at most {MAX_QUERY_CHARS:,} "
                          "are accepted (put long lists of values in the data instead)")
-    opens = sum(1 for kind, _ in _scan(text) if kind == "open")
+    opens, found = _survey(text)
     if opens > MAX_NESTING:
         raise QueryError(f"the query has {opens:,} brackets and '!' operators; at most "
                          f"{MAX_NESTING:,} are accepted, so that nesting stays within the "
                          "engine's limits")
+    if local_only:
+        decoded = _decode_codepoints(text)
+        if found is None and decoded != text:
+            found = _reaching_keyword(decoded)
+        if found:
+            raise QueryError(_LOCAL_ONLY.format(found))
 
 
 class _DeepThread:
@@ -225,7 +249,7 @@ def check_local_only(text: str) -> None:
     for candidate in dict.fromkeys((text, _decode_codepoints(text))):
         found = _reaching_keyword(candidate)
         if found:
-            raise QueryError(f"{found} is not allowed: queries run on the local graph only")
+            raise QueryError(_LOCAL_ONLY.format(found))
 
 
 class ResultTooLarge(Exception):
@@ -279,9 +303,7 @@ def run_query(store: ox.Store, text: str, bindings: dict[str, object] | None = N
     ``federated`` lets SERVICE call the endpoints a query names: an explicit choice of the user,
     never of the server. FROM then only picks graphs of the store and LOAD is still an update,
     which ``Store.query`` refuses, so no file is read either way."""
-    check_shape(text)
-    if not federated:
-        check_local_only(text)
+    _check(text, local_only=not federated)
     try:
         return deep_stack(lambda: evaluate(store, text, bindings))
     except SyntaxError as exc:
