@@ -388,3 +388,27 @@ def test_reused_workers_follow_the_data_files(tmp_path):
     assert len(service._idle) == 1
     service.close()
     assert service._idle == []
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["cached", "in-memory"])
+def test_workers_keep_their_store_until_the_data_changes(cache, tmp_path, _isolated_cache,
+                                                         run_server):
+    """Query workers keep the store they opened for the next query; a change to the data files
+    is seen by the next query all the same."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    count = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { ?s a schema:Place }")
+
+    def places(url):
+        status, _, body = fetch(f"{url}/sparql?query={count}",
+                                headers={"Accept": "text/csv"})
+        assert status == 200, body
+        return int(body.splitlines()[1])
+
+    with run_server(Service(data, cache=cache)) as url:
+        before = [places(url) for _ in range(3)]
+        assert len(set(before)) == 1 and before[0] > 0
+        (data / "zz-new-place.ttl").write_text(
+            "@prefix schema: <https://schema.org/> .\n"
+            "<https://w3id.org/untoc/id/place/new-place> a schema:Place .\n", encoding="utf-8")
+        assert [places(url) for _ in range(3)] == [before[0] + 1] * 3
