@@ -167,3 +167,40 @@ def test_shapes_follow_backwards_only_what_the_neighbourhood_fetches(source):
     assert reached_inversely(shapes) <= {p.value for p in INVERSE_PREDICATES}
     assert reached_inversely(shapes)  # the scan finds the ones there are
     assert set(shapes.objects(None, SH.targetObjectsOf))
+
+
+def _exact_originals(index, source):
+    import pyoxigraph as ox
+
+    from untoc_kg.loading import GRAPH_DATA
+    meeting = ox.NamedNode("https://w3id.org/untoc/id/meeting/wg-ic-4")
+    return sorted(str(t[2]) for t in index.originals(meeting, None, [ox.NamedNode(GRAPH_DATA)]))
+
+
+def test_exact_literal_index_keeps_literals_as_written(source):
+    """The index gives back what the files say (positiveInteger stays positiveInteger), which the
+    query store does not."""
+    from untoc_kg.validation import exact_literals
+
+    held = _exact_originals(exact_literals(source), source)
+    assert '"4"^^<http://www.w3.org/2001/XMLSchema#positiveInteger>' in held
+    assert all("XMLSchema#string" not in t for t in held)  # plain strings are never altered
+
+
+def test_exact_literal_index_damaged_or_unwritable(source, tmp_path, monkeypatch):
+    """A damaged index file is built again; a cache directory that cannot be created (a file in
+    its way) leaves the index in memory. Either way the answers are the same."""
+    from untoc_kg.validation import exact_literals
+
+    expected = _exact_originals(exact_literals(source), source)
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(tmp_path / "cache"))
+    built = exact_literals(source)
+    (index_file,) = (tmp_path / "cache").glob("literals-*.sqlite")
+    del built
+    index_file.write_bytes(b"not a database" * 100)
+    assert _exact_originals(exact_literals(source), source) == expected
+    assert index_file.read_bytes()[:16] == b"SQLite format 3\0"
+    blocker = tmp_path / "blocked"
+    blocker.write_text("a file where the cache directory should be")
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(blocker / "cache"))
+    assert _exact_originals(exact_literals(source), source) == expected

@@ -63,6 +63,7 @@ __all__ = [
     "read_rdflib",
     "open_store",
     "cached_store",
+    "cache_dir",
 ]
 
 # rdflib logs a warning with a full traceback for each ill-typed literal ("x"^^xsd:integer) it
@@ -170,7 +171,7 @@ class _Digests:
     def __init__(self):
         import json
 
-        self.path = _cache_dir() / "file-digests.json"
+        self.path = cache_dir() / "file-digests.json"
         try:
             self.known = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -516,7 +517,7 @@ def read_rdflib(paths, graph=None):
     return g
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
     base = os.environ.get("UNTOC_CACHE_DIR")
     if base:
         return Path(base)
@@ -627,7 +628,7 @@ def cached_store(kind: str, key: str, fill, on_rebuild=None) -> ox.Store:
     a half-built store; older stores of the same kind are removed. Without a writable cache (no
     directory, a full disk, a file-size limit) the store is built in memory instead.
     """
-    root = _cache_dir()
+    root = cache_dir()
     target = root / f"{kind}-{key}"
     if (target / "COMPLETE").is_file():
         try:

@@ -45,21 +45,11 @@ def altered_by_store(term) -> bool:
 
 
 def exact_literal_quads(quads):
-    """Quads to keep beside the store: every literal it could alter, written as a plain string
-    (datatype or @tag, a space, the lexical form), for IRI subjects (blank node labels are not
-    stable between parses)."""
+    """The quads whose literal a store could alter, for IRI subjects (blank node labels are not
+    stable between parses): what ``exactliterals.ExactLiterals`` keeps."""
     for q in quads:
-        o = q.object
-        if isinstance(q.subject, ox.NamedNode) and altered_by_store(o):
-            tag = "@" + o.language if o.language else o.datatype.value
-            yield ox.Quad(q.subject, q.predicate, ox.Literal(f"{tag} {o.value}"), q.graph_name)
-
-
-def _decode(term) -> ox.Literal:
-    tag, _, value = term.value.partition(" ")
-    if tag.startswith("@"):
-        return ox.Literal(value, language=tag[1:])
-    return ox.Literal(value, datatype=ox.NamedNode(tag))
+        if isinstance(q.subject, ox.NamedNode) and altered_by_store(q.object):
+            yield q
 
 
 class _Triples:
@@ -81,7 +71,7 @@ class _Triples:
 class _Sources:
     """The cached store's ontology and data graphs (never its shapes) plus the entry's triples.
 
-    Literals the store may have altered are taken as written from the store made by ``exact()``
+    Literals the store may have altered are taken as written from the index made by ``exact()``
     (opened on first need), for every IRI subject: the shapes check the datatypes and forms of the
     focus nodes' values, and compare other nodes' values with them (StatementAsserted). Blank nodes
     of the store keep the store's literals (their labels differ from parse to parse); the shapes
@@ -107,8 +97,7 @@ class _Sources:
         if (self._exact is not None and isinstance(s, ox.NamedNode)
                 and any(isinstance(t[2], ox.Literal) and (t[2].language or altered_by_store(t[2]))
                         for t in found)):
-            originals = [(q.subject, q.predicate, _decode(q.object))
-                         for g in self.graphs for q in self.exact().quads_for_pattern(s, p, None, g)]
+            originals = self.exact().originals(s, p, self.graphs)
             replaced = {(t[0], t[1], _as_stored(t[2])) for t in originals}
             found = [t for t in found if not (altered_by_store(t[2]) or t in replaced)] + originals
         if lossy:
@@ -132,7 +121,7 @@ def neighbourhood(store: ox.Store, graphs, entry_quads, nodes, exact=None) -> se
     """Triples (pyoxigraph terms) that validating ``nodes`` can read, from ``store`` (restricted to
     the named ``graphs``) and the entry; a subset of their union, so nothing is invented.
 
-    ``exact`` opens a store of the literals as written (see ``exact_literal_quads``): the shapes
+    ``exact`` opens the index of the literals as written (``exactliterals.ExactLiterals``): the shapes
     check the datatypes and forms of the nodes' own literals and compare others with them.
     """
     nodes = set(nodes)

@@ -531,15 +531,25 @@ def _whole_graph_pyshacl(source: GraphSource, shapes):
 
 
 def exact_literals(source: GraphSource, on_rebuild=None):
-    """A cached store of the literals the query store alters (see ``neighbourhood``), keyed like it."""
-    from .loading import cached_store, read_quads
+    """The cached index of the literals the query store alters (see ``neighbourhood``), keyed
+    like the store."""
+    from .exactliterals import ExactLiterals
+    from .loading import cache_dir, read_quads
     from .neighbourhood import exact_literal_quads
 
-    def fill(store):
-        for graph, path in source.graphs():
-            store.bulk_extend(exact_literal_quads(read_quads(path, graph)))
+    path = cache_dir() / f"literals-{source.fingerprint()}.sqlite"
+    if on_rebuild and not path.is_file():
+        on_rebuild("building the literals cache")
 
-    return cached_store("literals", source.fingerprint(), fill, on_rebuild)
+    def quads():
+        for graph, path in source.graphs():
+            yield from exact_literal_quads(read_quads(path, graph))
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # no writable cache: ExactLiterals works in memory
+    return ExactLiterals.cached(path, quads)
 
 
 def _parsed_twice(paths):
