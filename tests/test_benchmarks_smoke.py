@@ -71,3 +71,8 @@ def test_runner_smoke_prints_the_table(tmp_path):
     for row in ("load into memory: Store.bulk_load, no checks", "load into memory: open_store(cache=False)",
                 "load: open_store, cold"):
         assert row in proc.stdout and "vs pyoxigraph parse (no store)" in proc.stdout, row
+    # each query on both stores of ours, and the count the 20x goal is read from
+    for engine in ("pyoxigraph (ours)", "pyoxigraph in memory (ours)"):
+        assert any(line.startswith("| query wg-meetings |") and f"| {engine} |" in line
+                   for line in proc.stdout.splitlines()), engine
+    assert proc.stdout.count("faster than rdflib:") == 2
