@@ -29,6 +29,8 @@ Operations (``--ops``, comma-separated groups; default all):
              taken in turns (one of each, then again) so that a change of machine load hits all.
              Bytecode is cached (under the work directory), as for an installed package after its
              first run; one more row runs the query with PYTHONDONTWRITEBYTECODE=1 for comparison.
+``serve``    wall time of ``GET /queries/NAME`` against ``untoc --data DIR serve`` (started once, on
+             127.0.0.1) for a few small saved queries, ``--cli-runs`` times each after one warm-up.
 ``entry``    ``untoc --data DIR validate FILE`` (whole command) for a new entity
              (tests/fixtures/entries/new-meeting.ttl) and for an entry that amends an existing one
              (conflicting-start-date.ttl, which must fail); and, for both, the validation work alone:
@@ -211,6 +213,42 @@ def _child_queries(op: str, data_dir: str, options: dict) -> dict:
                     else int(bool(result.boolean)))
         out[q.name] = {"times": times, "rows": rows, "capped": capped}
     return {"load": load, "queries": out}
+
+
+SERVED = ("meeting-report", "wg-meetings", "mandate-actions")
+
+
+def _served_times(untoc: str, data: Path, env: dict, runs: int) -> dict[str, list[float]]:
+    """Wall time of GET /queries/NAME against ``untoc serve`` (started once, on a free port of
+    127.0.0.1, stopped at the end): a few small saved queries, each requested ``runs`` times after
+    one request that warms the server's workers."""
+    import urllib.parse
+    import urllib.request
+
+    from untoc_kg.catalogue import Catalogue
+
+    catalogue = Catalogue.from_dir(Path(__file__).resolve().parent.parent / "queries")
+    server = subprocess.Popen([untoc, "--data", str(data), "serve", "--port", "0"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        base = server.stdout.readline().split()[1]  # "serving http://127.0.0.1:PORT/ (...)"
+        out = {}
+        for name in SERVED:
+            query = catalogue.get(name)
+            params = urllib.parse.urlencode({p.name: p.example for p in query.params if p.example})
+            url = f"{base}queries/{name}" + (f"?{params}" if params else "")
+            times = []
+            for i in range(runs + 1):
+                t = time.perf_counter()
+                with urllib.request.urlopen(url, timeout=60) as answer:
+                    answer.read()
+                if i:
+                    times.append(time.perf_counter() - t)
+            out[name] = times
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -466,6 +504,12 @@ def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> N
         table.add("CLI: python -c pass (interpreter floor)", size_text, "python", runs, t_pass, rss_pass,
                   versus=imp, note="whole process")
 
+    if "serve" in ops:
+        log("  served queries")
+        for name, times in _served_times(untoc, data, env, max(args.cli_runs, R)).items():
+            table.add(f"served: GET /queries/{name}", size_text, "untoc serve", len(times), times,
+                      note="one HTTP request on 127.0.0.1, example parameters; server started once")
+
     full_row = None
     if "full" in ops:
         log("  full validation")
@@ -528,7 +572,8 @@ def main(argv=None) -> int:
     ap.add_argument("--full-repeat", type=int, default=1, help="runs of whole-graph validation and closure")
     ap.add_argument("--cli-runs", type=int, default=10, help="runs of each CLI latency command")
     ap.add_argument("--closure-max", default="100k", help="largest size at which to run the OWL RL closure")
-    ap.add_argument("--ops", default="parse,queries,cli,full,entry,closure", help="operation groups to run")
+    ap.add_argument("--ops", default="parse,queries,cli,serve,full,entry,closure",
+                    help="operation groups to run")
     ap.add_argument("--queries", default="", help="only these saved queries (comma-separated)")
     ap.add_argument("--workdir", help="where generated data and caches go (default: a temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary work directory")
@@ -546,7 +591,8 @@ def main(argv=None) -> int:
 
     if args.smoke:
         args.sizes, args.repeat, args.cap, args.op_cap, args.cli_runs = "2k", 1, 10.0, 60.0, 2
-        args.ops = ",".join(o for o in args.ops.split(",") if o in ("parse", "queries", "cli", "entry"))
+        args.ops = ",".join(o for o in args.ops.split(",")
+                            if o in ("parse", "queries", "cli", "serve", "entry"))
     sizes = [generate.parse_size(s) for s in args.sizes.split(",") if s.strip()]
     args.closure_max = generate.parse_size(args.closure_max)
     ops = {o.strip() for o in args.ops.split(",") if o.strip()}

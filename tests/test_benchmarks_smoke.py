@@ -76,3 +76,6 @@ def test_runner_smoke_prints_the_table(tmp_path):
         assert any(line.startswith("| query wg-meetings |") and f"| {engine} |" in line
                    for line in proc.stdout.splitlines()), engine
     assert proc.stdout.count("faster than rdflib:") == 2
+    # the local SPARQL endpoint: the runner started a server on 127.0.0.1 and stopped it
+    for name in ("meeting-report", "wg-meetings", "mandate-actions"):
+        assert f"| served: GET /queries/{name} |" in proc.stdout, name
