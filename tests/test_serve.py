@@ -394,7 +394,7 @@ def test_reused_workers_follow_the_data_files(tmp_path):
 def test_workers_keep_their_store_until_the_data_changes(cache, tmp_path, _isolated_cache,
                                                          run_server):
     """Query workers keep the store they opened for the next query; a change to the data files
-    is seen by the next query all the same."""
+    is seen by the next query all the same, and by the pages (which read the server's own store)."""
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
     count = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { ?s a schema:Place }")
@@ -408,7 +408,12 @@ def test_workers_keep_their_store_until_the_data_changes(cache, tmp_path, _isola
     with run_server(Service(data, cache=cache)) as url:
         before = [places(url) for _ in range(3)]
         assert len(set(before)) == 1 and before[0] > 0
+        assert fetch(f"{url}/id/place/new-place")[0] == 404
         (data / "zz-new-place.ttl").write_text(
             "@prefix schema: <https://schema.org/> .\n"
-            "<https://w3id.org/untoc/id/place/new-place> a schema:Place .\n", encoding="utf-8")
+            "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+            "<https://w3id.org/untoc/id/place/new-place> a schema:Place ;\n"
+            '    rdfs:label "New place"@en .\n', encoding="utf-8")
         assert [places(url) for _ in range(3)] == [before[0] + 1] * 3
+        status, _, page = fetch(f"{url}/id/place/new-place")
+        assert status == 200 and "New place" in page

@@ -95,7 +95,23 @@ class Service(QueryWorkers):
 
         super().__init__(data_dir, cache=cache, timeout=timeout, max_rows=max_rows)
         self.kg = KnowledgeGraph(data_dir, cache=cache, on_rebuild=on_rebuild)
-        self.kg.store  # build the cache now, not in the first request (nor in every worker)
+        self._reopen = (cache, on_rebuild)
+        # built now, not in the first request (nor in every worker)
+        self._held = (self.kg.source.fingerprint(), self.kg.store)
+
+    @property
+    def store(self) -> ox.Store:
+        """The store the pages read, reopened when the content of the files changed, as the query
+        workers reopen theirs: pages and SPARQL answers never disagree about the data."""
+        from .loading import open_store
+
+        fingerprint, store = self._held
+        now = self.kg.source.fingerprint()
+        if now != fingerprint:
+            cache, on_rebuild = self._reopen
+            store = open_store(self.kg.source, cache=cache, on_rebuild=on_rebuild)
+            self._held = (now, store)
+        return store
 
     def handle(self, method: str, target: str, headers, body: bytes = b"", gone=None) -> Reply:
         """The answer to one request; ``gone()``, when given, tells whether the client has left."""
@@ -115,7 +131,7 @@ class Service(QueryWorkers):
         if method == "POST":
             return error_reply(405, "only /sparql takes POST")
         if path in ("/", "/index.html"):
-            events = pictures.timeline_events(self.kg.store, lang)
+            events = pictures.timeline_events(self.store, lang)
             return Reply(200, pages.home_page(events, self.kg.catalogue, lang).encode(), _HTML)
         if path in ("/queries", "/queries/"):
             return self._catalogue(params, accept, lang)
@@ -126,18 +142,18 @@ class Service(QueryWorkers):
         if path == "/ontology" or path.rpartition(".")[0] == "/ontology":
             return self._ontology(path, accept)
         if path in ("/timeline", "/timeline.svg"):
-            events = pictures.timeline_events(self.kg.store, lang)
+            events = pictures.timeline_events(self.store, lang)
             svg = pictures.timeline_svg(events, self._labels(lang), lang)
             return self._picture(path, svg, "timeline", lang)
         if path in ("/lineage", "/lineage.svg"):
-            svg = pictures.lineage_svg(pictures.lineage_edges(self.kg.store), self._labels(lang), lang)
+            svg = pictures.lineage_svg(pictures.lineage_edges(self.store), self._labels(lang), lang)
             return self._picture(path, svg, "lineage", lang)
         return error_reply(404, f"nothing at {path}; see / for what this server offers")
 
     def _labels(self, lang: str):
         from .results import term_label_lookup
 
-        return term_label_lookup(self.kg.store, lang)
+        return term_label_lookup(self.store, lang)
 
     @staticmethod
     def _picture(path: str, svg: str, name: str, lang: str) -> Reply:
@@ -267,9 +283,9 @@ class Service(QueryWorkers):
             if fmt is None:
                 return error_reply(406, "entity pages come as text/html, " + ", ".join(RDF_MIME))
         if fmt == "html":
-            page = pages.entity_page(describe(self.kg.store, iri), self._labels(lang), lang)
+            page = pages.entity_page(describe(self.store, iri), self._labels(lang), lang)
             return Reply(200, page.encode("utf-8"), _HTML)
-        quads = [ox.Quad(t.subject, t.predicate, t.object) for t in self.kg.store.query(
+        quads = [ox.Quad(t.subject, t.predicate, t.object) for t in self.store.query(
             "CONSTRUCT { ?s ?p ?o . ?st ?sp ?so } WHERE { { ?s ?p ?o } UNION "
             "{ ?st rdf:subject ?s ; ?sp ?so } }", prefixes=PREFIXES, use_default_graph_as_union=True,
             substitutions={ox.Variable("s"): ox.NamedNode(iri)})]
@@ -281,7 +297,7 @@ class Service(QueryWorkers):
             node = ox.NamedNode(iri)
         except ValueError:
             return False
-        return bool(self.kg.store.query("ASK { { ?s ?p ?o } UNION { ?x ?y ?s } }",
+        return bool(self.store.query("ASK { { ?s ?p ?o } UNION { ?x ?y ?s } }",
                                         use_default_graph_as_union=True,
                                         substitutions={ox.Variable("s"): node}))
 
