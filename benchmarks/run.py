@@ -441,22 +441,20 @@ def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> N
             rdf_row = table.add(f"query {name}", size_text, "rdflib", len(r["times"]) if r else 0,
                                 r["times"] if r else [], None, bool(r and r["capped"]), cap,
                                 note=f"{r['rows']} rows" if r and r["rows"] is not None else "")
+            timed = {"rdflib": r}
             for engine in ours:
-                o = results[engine].get("queries", {}).get(name)
+                o = timed[engine] = results[engine].get("queries", {}).get(name)
                 mismatch = o and r and r["rows"] is not None and o["rows"] != r["rows"]
                 table.add(f"query {name}", size_text, engine, len(o["times"]) if o else 0,
-                                o["times"] if o else [], None, bool(o and o["capped"]), cap,
-                                versus=rdf_row, note=(f"{o['rows']} rows" if o else "")
-                                + (" (row counts differ)" if mismatch else ""))
+                          o["times"] if o else [], None, bool(o and o["capped"]), cap,
+                          versus=rdf_row, note=(f"{o['rows']} rows" if o else "")
+                          + (" (row counts differ)" if mismatch else ""))
                 if o and o["times"] and r and r["times"] and not o["capped"]:
                     faster[engine] += statistics.median(o["times"]) * 20 <= statistics.median(r["times"])
-            for engine, q in ((e, results[e].get("queries", {}).get(name)) for e in ours):
+            for engine, q in timed.items():
                 if q and q["times"]:
                     totals[engine][0] += statistics.median(q["times"])
                 totals[engine][1] |= bool(q is None or q["capped"])
-            if r and r["times"]:
-                totals["rdflib"][0] += statistics.median(r["times"])
-            totals["rdflib"][1] |= bool(r is None or r["capped"])
         n = len(names)
         note_r = f"sum of medians; graph load {rdf_res['load']:.2f} s not included" if "load" in rdf_res else ""
         rdf_total = table.add(f"all {n} saved queries", size_text, "rdflib", R, [totals["rdflib"][0]],

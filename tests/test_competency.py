@@ -1032,8 +1032,11 @@ def test_blank_node_parameter_is_substituted_by_the_engine(kg):
     assert result.rows and {row["s"] for row in result.rows} == {node}
 
 
-@pytest.mark.parametrize("name", ["joint-meetings", "endorsed-recommendations"])
-def test_class_tests_reach_subclasses_declared_in_the_data(name, tmp_path, _isolated_cache):
+@pytest.mark.parametrize("name, column, new", [
+    ("joint-meetings", "meeting", "https://example.org/joint-workshop"),
+    ("endorsed-recommendations", "recommendation", "https://example.org/advice")])
+def test_class_tests_reach_subclasses_declared_in_the_data(name, column, new, tmp_path,
+                                                           _isolated_cache):
     """The class tests written around Virtuoso's path bug still follow rdfs:subClassOf: a meeting
     of a subclass of untoc:JointMeeting (a recommendation of a subclass of untoc:Recommendation)
     declared in the data is listed, on both engines."""
@@ -1054,11 +1057,8 @@ def test_class_tests_reach_subclasses_declared_in_the_data(name, tmp_path, _isol
         <https://w3id.org/untoc/id/resolution/cop-7-4> untoc:endorses ex:advice .
         """, encoding="utf-8")
     kg = KnowledgeGraph(data, cache=False)
-    query = Catalogue.from_dir(QUERIES).get(name)
+    query = CATALOGUE.get(name)
     bindings = query.bindings({})
-    new = {"joint-meetings": "https://example.org/joint-workshop",
-           "endorsed-recommendations": "https://example.org/advice"}[name]
-    column = {"joint-meetings": "meeting", "endorsed-recommendations": "recommendation"}[name]
     for rows in (run_query(kg.store, query.text, bindings).rows,
                  run_query_rdflib(kg.rdflib_graph, query.text, bindings).rows):
         assert ox.NamedNode(new) in {r.get(column) for r in rows}

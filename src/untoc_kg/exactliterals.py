@@ -13,6 +13,7 @@ entry's validation used to spend on this index; opening the file costs well unde
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable
@@ -42,6 +43,7 @@ class ExactLiterals:
             except sqlite3.Error:  # not an index of ours (a damaged file): built again
                 path.unlink(missing_ok=True)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
             os.close(fd)
         except OSError:  # no writable cache
@@ -50,8 +52,6 @@ class ExactLiterals:
             _built(tmp, quads()).close()
             for old in path.parent.glob("literals-*"):
                 if old.is_dir():  # the pyoxigraph store earlier versions kept here
-                    import shutil
-
                     shutil.rmtree(old, ignore_errors=True)
                 elif old != path:
                     old.unlink(missing_ok=True)

@@ -62,6 +62,7 @@ __all__ = [
     "fill_store",
     "read_rdflib",
     "open_store",
+    "HeldStore",
     "cached_store",
     "cache_dir",
 ]
@@ -558,8 +559,8 @@ def fill_store(store: ox.Store, graphs: Iterable[tuple[str, Path]], *, bulk: boo
                 continue
             try:
                 if isinstance(content, bytes):
-                    parse_into(content, format_for_path(path)[0], base_iri=Path(path).resolve().as_uri(),
-                         to_graph=ox.NamedNode(graph))
+                    parse_into(content, format_for_path(path)[0],
+                               base_iri=Path(path).resolve().as_uri(), to_graph=ox.NamedNode(graph))
                 else:
                     add(content)
             except Exception as exc:  # noqa: BLE001 - reported by the reading thread
@@ -619,6 +620,22 @@ def open_store(source: GraphSource, *, cache: bool = True, on_rebuild=None) -> o
         return store
     return cached_store("store", source.fingerprint(),
                         lambda st: fill_store(st, source.graphs(shapes=True), bulk=True), on_rebuild)
+
+
+class HeldStore:
+    """``open_store``'s store kept open between uses and reopened when the content of the files
+    changes: for a long-running process (the server's pages, its query workers)."""
+
+    def __init__(self, source: GraphSource, *, cache: bool = True, on_rebuild=None):
+        self.source, self._cache, self._on_rebuild = source, cache, on_rebuild
+        self._held: tuple[str, ox.Store] | None = None
+
+    def get(self) -> ox.Store:
+        now = self.source.fingerprint()
+        if self._held is None or self._held[0] != now:
+            self._held = (now, open_store(self.source, cache=self._cache,
+                                          on_rebuild=self._on_rebuild))
+        return self._held[1]
 
 
 def cached_store(kind: str, key: str, fill, on_rebuild=None) -> ox.Store:

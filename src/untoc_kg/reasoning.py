@@ -53,6 +53,7 @@ round that passed the limit), or by the memory or time limit first. The defaults
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -237,13 +238,7 @@ def _growth_bound(triples, limit: int) -> tuple[int, str, int, object]:
         explicit = sum(len(targets) for targets in graph.values())
         pairs = 0
         for start in graph:  # every node reachable from start is linked to it by p
-            seen, stack = set(), list(graph[start])
-            while stack:
-                n = stack.pop()
-                if n not in seen:
-                    seen.add(n)
-                    stack.extend(graph.get(n, ()))
-            pairs += len(seen)
+            pairs += len(rules.reachable(graph, start))
             if pairs - explicit > limit:
                 break
         forced = pairs - explicit
@@ -507,12 +502,19 @@ def reason(source: GraphSource, *, budget: Budget | None = None,
     """Ontology, data and inferred triples as quads in their named graphs, within the budget
     (``Budget.from_env()`` when not given); blank nodes are shared between the graphs."""
     _check_engine(engine)
-    budget = budget or Budget.from_env()
+    with _closure_file(source, budget, engine) as out:
+        return list(ox.parse(path=out, format=ox.RdfFormat.N_QUADS))
+
+
+@contextlib.contextmanager
+def _closure_file(source: GraphSource, budget: Budget | None, engine: str):
+    """The path of an N-Quads file of ontology, data and inferences, made by the worker within the
+    budget (``Budget.from_env()`` when not given); removed on leaving."""
     graphs = [(graph, str(path)) for graph, path in source.graphs()]
     with tempfile.TemporaryDirectory(prefix="untoc-reasoning-") as tmp:
         out = os.path.join(tmp, "closure.nq")
-        _run(graphs, out, budget, engine)
-        return list(ox.parse(path=out, format=ox.RdfFormat.N_QUADS))
+        _run(graphs, out, budget or Budget.from_env(), engine)
+        yield out
 
 
 def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
@@ -522,12 +524,9 @@ def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
     A closure that passes the budget raises ``ReasoningLimitError`` and leaves no cache behind.
     """
     _check_engine(engine)
-    graphs = [(graph, str(path)) for graph, path in source.graphs()]
 
     def fill(store: ox.Store) -> None:
-        with tempfile.TemporaryDirectory(prefix="untoc-reasoning-") as tmp:
-            out = os.path.join(tmp, "closure.nq")
-            _run(graphs, out, budget or Budget.from_env(), engine)
+        with _closure_file(source, budget, engine) as out:
             # one load of the whole file: its blank nodes stay shared between the graphs
             store.bulk_load(path=out, format=ox.RdfFormat.N_QUADS)
         store.bulk_extend(read_quads(source.shapes_file, GRAPH_SHAPES))

@@ -52,7 +52,7 @@ from collections import defaultdict
 
 import pyoxigraph as ox
 
-__all__ = ["UNSUPPORTED", "Unsupported", "unsupported", "count", "materialise"]
+__all__ = ["UNSUPPORTED", "Unsupported", "unsupported", "count", "materialise", "reachable"]
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -126,18 +126,20 @@ def _members(store: ox.Store, predicate: str) -> list[tuple]:
     return [(row["s"], row["o"]) for row in store.query(q, prefixes=_PREFIXES)]
 
 
+def reachable(edges: dict, start) -> set:
+    """The nodes ``edges`` (node -> its successors) reach from ``start`` (itself only on a cycle)."""
+    seen, stack = set(), list(edges[start])
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(edges.get(n, ()))
+    return seen
+
+
 def _closure(edges: dict) -> dict:
     """Every node's reachable nodes (itself excluded unless on a cycle)."""
-    out = {}
-    for start in edges:
-        seen, stack = set(), list(edges[start])
-        while stack:
-            n = stack.pop()
-            if n not in seen:
-                seen.add(n)
-                stack.extend(edges.get(n, ()))
-        out[start] = seen
-    return out
+    return {start: reachable(edges, start) for start in edges}
 
 
 def _type(s, c):

@@ -94,24 +94,17 @@ class Service(QueryWorkers):
         from .graph import KnowledgeGraph
 
         super().__init__(data_dir, cache=cache, timeout=timeout, max_rows=max_rows)
+        from .loading import HeldStore
+
         self.kg = KnowledgeGraph(data_dir, cache=cache, on_rebuild=on_rebuild)
-        self._reopen = (cache, on_rebuild)
-        # built now, not in the first request (nor in every worker)
-        self._held = (self.kg.source.fingerprint(), self.kg.store)
+        self._held = HeldStore(self.kg.source, cache=cache, on_rebuild=on_rebuild)
+        self._held.get()  # build the cache now, not in the first request (nor in every worker)
 
     @property
     def store(self) -> ox.Store:
         """The store the pages read, reopened when the content of the files changed, as the query
         workers reopen theirs: pages and SPARQL answers never disagree about the data."""
-        from .loading import open_store
-
-        fingerprint, store = self._held
-        now = self.kg.source.fingerprint()
-        if now != fingerprint:
-            cache, on_rebuild = self._reopen
-            store = open_store(self.kg.source, cache=cache, on_rebuild=on_rebuild)
-            self._held = (now, store)
-        return store
+        return self._held.get()
 
     def handle(self, method: str, target: str, headers, body: bytes = b"", gone=None) -> Reply:
         """The answer to one request; ``gone()``, when given, tells whether the client has left."""

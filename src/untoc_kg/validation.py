@@ -542,13 +542,9 @@ def exact_literals(source: GraphSource, on_rebuild=None):
         on_rebuild("building the literals cache")
 
     def quads():
-        for graph, path in source.graphs():
-            yield from exact_literal_quads(read_quads(path, graph))
+        for graph, file in source.graphs():
+            yield from exact_literal_quads(read_quads(file, graph))
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        pass  # no writable cache: ExactLiterals works in memory
     return ExactLiterals.cached(path, quads)
 
 

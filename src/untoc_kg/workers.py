@@ -101,21 +101,17 @@ def _answer(job: Job) -> Reply:
 # The store a worker opened for its last job, kept for the next: reopening it took about 15 ms a
 # query at 1M triples (and a whole load for a graph not cached on disk); it is reopened when the
 # content of the files changed.
-_HELD: dict[tuple, tuple[str, ox.Store]] = {}
+_HELD: dict[tuple, object] = {}
 
 
 def _open(source, cache: bool) -> ox.Store:
-    from .loading import open_store
+    from .loading import HeldStore
 
     key = (str(source.data_dir), cache, os.environ.get("UNTOC_CACHE_DIR"))
-    fingerprint = source.fingerprint()
-    held = _HELD.get(key)
-    if held and held[0] == fingerprint:
-        return held[1]
-    _HELD.clear()
-    store = open_store(source, cache=cache)
-    _HELD[key] = (fingerprint, store)
-    return store
+    if key not in _HELD:
+        _HELD.clear()  # one graph at a time
+        _HELD[key] = HeldStore(source, cache=cache)
+    return _HELD[key].get()
 
 
 def _alive(pid: int) -> bool:

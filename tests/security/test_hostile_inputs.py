@@ -298,22 +298,6 @@ def test_hostile_data_directory(case, tmp_path, env):
                        "zz-hostile.ttl", mention)
 
 
-@pytest.mark.parametrize("case", sorted(REFUSED))
-def test_check_only_pass_refuses_as_reading_does(case, tmp_path):
-    """``check_quads`` (the reasoning worker checks files with it and lets the store parse the same
-    bytes) refuses every hostile file with the very error ``read_quads`` gives."""
-    from untoc_kg.errors import InputError
-    from untoc_kg.loading import check_quads, read_quads
-
-    name, content, _ = REFUSED[case]
-    path = write(tmp_path, name, content)
-    with pytest.raises(InputError) as reading:
-        read_quads(path)
-    with pytest.raises(InputError) as checking:
-        check_quads(path)
-    assert str(checking.value) == str(reading.value)
-
-
 def test_check_only_pass_counts_what_reading_returns():
     from untoc_kg.loading import GraphSource, check_quads, read_quads
 
@@ -322,24 +306,29 @@ def test_check_only_pass_counts_what_reading_returns():
         assert check_quads(path) == len(read_quads(path)) > 0, path
 
 
-@pytest.mark.parametrize("bulk", [False, True], ids=["in-memory", "on-disk"])
+@pytest.mark.parametrize("how", ["check_quads", "fill_store in memory", "fill_store on disk"])
 @pytest.mark.parametrize("case", sorted(REFUSED))
-def test_store_filling_refuses_as_reading_does(case, bulk, tmp_path):
-    """``fill_store`` (the stores are built with it) lets the store parse checked bytes: a hostile
-    file must still get ``read_quads``'s very error, whichever loader follows the checks."""
+def test_checking_without_reading_refuses_as_reading_does(case, how, tmp_path):
+    """``check_quads`` checks without keeping quads, and ``fill_store`` (the stores are built with
+    it) lets the store parse the checked bytes itself, in memory or on disk: a hostile file must
+    still get ``read_quads``'s very error."""
     import pyoxigraph as ox
 
     from untoc_kg.errors import InputError
-    from untoc_kg.loading import GRAPH_DATA, fill_store, read_quads
+    from untoc_kg.loading import GRAPH_DATA, check_quads, fill_store, read_quads
 
     name, content, _ = REFUSED[case]
     path = write(tmp_path, name, content)
     with pytest.raises(InputError) as reading:
         read_quads(path)
-    store = ox.Store(str(tmp_path / "store")) if bulk else ox.Store()
-    with pytest.raises(InputError) as filling:
-        fill_store(store, [(GRAPH_DATA, path)], bulk=bulk)
-    assert str(filling.value) == str(reading.value)
+    with pytest.raises(InputError) as checking:
+        if how == "check_quads":
+            check_quads(path)
+        else:
+            on_disk = how.endswith("on disk")
+            store = ox.Store(str(tmp_path / "store")) if on_disk else ox.Store()
+            fill_store(store, [(GRAPH_DATA, path)], bulk=on_disk)
+    assert str(checking.value) == str(reading.value)
 
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["in-memory", "on-disk"])
