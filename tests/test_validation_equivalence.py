@@ -1,7 +1,7 @@
 """The fast validation paths give the reports plain pyshacl gives.
 
-- new entries are validated on the neighbourhood cut out of the cached store
-  (untoc_kg.neighbourhood) with SPARQL constraints answered by pyoxigraph; the reference is pyshacl
+- new entries are validated on the neighbourhood cut out of the graph's index
+  (untoc_kg.neighbourhood, untoc_kg.graphindex) with SPARQL constraints answered by pyoxigraph; the reference is pyshacl
   on the whole graph in rdflib, limited to the entry's nodes;
 - every entity of the shipped graph, checked as if it were a new entry, gets what plain pyshacl
   (whole graph, no patches) says about it;
@@ -18,6 +18,7 @@ import pytest
 import rdflib
 from rdflib.namespace import SH
 
+from untoc_kg.graph import KnowledgeGraph
 from untoc_kg.loading import GraphSource, read_rdflib
 from untoc_kg.namespaces import compact
 from untoc_kg.neighbourhood import INVERSE_PREDICATES, reached_inversely
@@ -169,38 +170,113 @@ def test_shapes_follow_backwards_only_what_the_neighbourhood_fetches(source):
     assert set(shapes.objects(None, SH.targetObjectsOf))
 
 
-def _exact_originals(index, source):
+def _meeting_triples(index):
     import pyoxigraph as ox
 
-    from untoc_kg.loading import GRAPH_DATA
     meeting = ox.NamedNode("https://w3id.org/untoc/id/meeting/wg-ic-4")
-    return sorted(str(t[2]) for t in index.originals(meeting, None, [ox.NamedNode(GRAPH_DATA)]))
+    return sorted(str(t) for t in index.match(meeting))
 
 
-def test_exact_literal_index_keeps_literals_as_written(source):
-    """The index gives back what the files say (positiveInteger stays positiveInteger), which the
-    query store does not."""
-    from untoc_kg.validation import exact_literals
+def test_graph_index_keeps_literals_as_written(source):
+    """The index gives back what the files say (positiveInteger stays positiveInteger, a
+    language tag keeps its case), which the query store does not."""
+    import pyoxigraph as ox
 
-    held = _exact_originals(exact_literals(source), source)
-    assert '"4"^^<http://www.w3.org/2001/XMLSchema#positiveInteger>' in held
-    assert all("XMLSchema#string" not in t for t in held)  # plain strings are never altered
+    from untoc_kg.validation import graph_index
+
+    index = graph_index(source)
+    meeting = ox.NamedNode("https://w3id.org/untoc/id/meeting/wg-ic-4")
+    ordinal = ox.NamedNode("https://w3id.org/untoc/ontology#ordinal")
+    assert [t[2] for t in index.match(meeting, ordinal)] == [
+        ox.Literal("4", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#positiveInteger"))]
+    store_ordinals = list(KnowledgeGraph(source.data_dir).store.quads_for_pattern(meeting, ordinal, None))
+    assert store_ordinals and store_ordinals[0].object.datatype.value.endswith("#integer")
 
 
-def test_exact_literal_index_damaged_or_unwritable(source, tmp_path, monkeypatch):
+def test_graph_index_answers_like_the_files(source):
+    """Every pattern the neighbourhood asks gives the triples of the files, as parsed, counted
+    once (the ontology and the data are both in the index)."""
+    import pyoxigraph as ox
+
+    from untoc_kg.loading import read_quads
+    from untoc_kg.validation import graph_index
+
+    index = graph_index(source)
+    written = {(q.subject, q.predicate, q.object) for graph, file in source.graphs()
+               for q in read_quads(file, graph)}
+    blank_free = {t for t in written if not any(isinstance(x, ox.BlankNode) for x in t)}
+    meeting = ox.NamedNode("https://w3id.org/untoc/id/meeting/wg-ic-4")
+    meeting_of = ox.NamedNode("https://w3id.org/untoc/ontology#meetingOf")
+    body = ox.NamedNode("https://w3id.org/untoc/id/body/wg-international-cooperation")
+    sub_class = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    for s, p, o in [(meeting, None, None), (None, meeting_of, body), (None, sub_class, None),
+                    (meeting, label, None)]:
+        expected = sorted(map(str, (t for t in blank_free if (s is None or t[0] == s)
+                                    and (p is None or t[1] == p) and (o is None or t[2] == o))))
+        got = sorted(str(t) for t in index.match(s, p, o) if t in blank_free)
+        assert got == expected and len(got) == len(index.match(s, p, o)) and got
+    a_label = next(t for t in blank_free if t[0] == meeting and t[1] == label)
+    assert index.match(*a_label) == [a_label]  # a literal object is matched as written
+    assert index.match(meeting, label, ox.Literal(a_label[2].value + "x")) == []
+    assert index.match(ox.NamedNode("https://example.org/nothing")) == []
+    assert index.match(a_label[2]) == []  # a literal is never a subject
+    assert len(index.match(None, None, None)) == len(written)  # blank nodes too, each once
+
+
+def test_graph_index_damaged_or_unwritable(source, tmp_path, monkeypatch):
     """A damaged index file is built again; a cache directory that cannot be created (a file in
     its way) leaves the index in memory. Either way the answers are the same."""
-    from untoc_kg.validation import exact_literals
+    from untoc_kg.validation import graph_index
 
-    expected = _exact_originals(exact_literals(source), source)
+    expected = _meeting_triples(graph_index(source))
     monkeypatch.setenv("UNTOC_CACHE_DIR", str(tmp_path / "cache"))
-    built = exact_literals(source)
-    (index_file,) = (tmp_path / "cache").glob("literals-*.sqlite")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "literals-0123.sqlite").write_bytes(b"an index of an earlier version")
+    built = graph_index(source)
+    (index_file,) = (tmp_path / "cache").glob("index-*.sqlite")
+    assert not list((tmp_path / "cache").glob("literals-*"))  # the earlier index is removed
     del built
     index_file.write_bytes(b"not a database" * 100)
-    assert _exact_originals(exact_literals(source), source) == expected
+    assert _meeting_triples(graph_index(source)) == expected
     assert index_file.read_bytes()[:16] == b"SQLite format 3\0"
     blocker = tmp_path / "blocked"
     blocker.write_text("a file where the cache directory should be")
     monkeypatch.setenv("UNTOC_CACHE_DIR", str(blocker / "cache"))
-    assert _exact_originals(exact_literals(source), source) == expected
+    assert _meeting_triples(graph_index(source)) == expected
+
+
+def _index_content(index) -> tuple[list[str], int]:
+    """Blank-node-free triples (labels differ between parses) and the number of all of them."""
+    import pyoxigraph as ox
+
+    everything = index.match()
+    return (sorted(str(t) for t in everything if not any(isinstance(x, ox.BlankNode) for x in t)),
+                   len(everything))
+
+
+def test_add_carries_the_graph_index_forward(tmp_path, monkeypatch):
+    """After an add the index of the new content is the old one plus the added triples, equal to
+    one built from the files, and the next entry does not build it again."""
+    import shutil
+
+    from untoc_kg.adding import add
+    from untoc_kg.validation import graph_index
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(tmp_path / "cache"))
+    before = GraphSource.default(data)
+    graph_index(before)
+    change = add(before, [ROOT / "tests" / "fixtures" / "entries" / "new-meeting.ttl"])
+    assert change.count == 20
+    after = GraphSource.default(data)
+    (carried,) = (tmp_path / "cache").glob("index-*.sqlite")
+    assert carried.name == f"index-{after.fingerprint()}.sqlite"
+    notes = []
+    content = _index_content(graph_index(after, on_rebuild=notes.append))
+    assert notes == []
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(tmp_path / "fresh"))
+    assert content == _index_content(graph_index(after, on_rebuild=notes.append))
+    assert notes == ["building the graph index for entries"]
+    assert any("wg-ic-7" in t for t in content[0])

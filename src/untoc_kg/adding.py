@@ -27,7 +27,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import ConflictError, InputError, NotConformingError, UntocError
-from .loading import GraphSource, read_quads
+from .loading import GRAPH_DATA, GRAPH_ONTOLOGY, GraphSource, read_quads
 from .namespaces import PREFIXES, compact
 from .turtle import write_turtle
 
@@ -241,17 +241,15 @@ def _route(triples: set[ox.Triple]) -> dict[str, list[ox.Triple]]:
     return routed
 
 
-def _conflicts(existing: set[ox.Triple], new: set[ox.Triple], ontology: set[ox.Triple]) -> list[str]:
-    """New values for properties that allow one value, where the graph already has another."""
-    functional = {t.subject for t in ontology
-                  if t.predicate.value == RDF_TYPE and t.object.value == OWL_FUNCTIONAL}
-    have: dict[tuple, set] = {}
-    for t in existing:
-        if t.predicate in functional:
-            have.setdefault((t.subject, t.predicate), set()).add(t.object)
+def _conflicts(index, new: set[ox.Triple]) -> list[str]:
+    """New values for properties that allow one value, where the data already has another."""
+    functional = {s for s, _, _ in index.match(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(OWL_FUNCTIONAL),
+                                               graph=ox.NamedNode(GRAPH_ONTOLOGY))}
     problems = []
     for t in sorted(new, key=str):
-        old = have.get((t.subject, t.predicate))
+        if t.predicate not in functional:
+            continue
+        old = {o for _, _, o in index.match(t.subject, t.predicate, graph=ox.NamedNode(GRAPH_DATA))}
         if old and t.object not in old:
             was = ", ".join(sorted(str(o) for o in old))
             problems.append(f"{compact(t.subject.value)} already has {compact(t.predicate.value)} "
@@ -260,8 +258,12 @@ def _conflicts(existing: set[ox.Triple], new: set[ox.Triple], ontology: set[ox.T
 
 
 def plan_add(source: GraphSource, files) -> Change:
-    """Check new entry files and work out what adding them changes (writes nothing)."""
-    from .validation import validate
+    """Check new entry files and work out what adding them changes (writes nothing).
+
+    What the data already holds is looked up in the graph's index (``validation.graph_index``),
+    so only the files that change are read in full.
+    """
+    from .validation import graph_index, validate
 
     files = [Path(f) for f in files]
     if not files:
@@ -269,12 +271,12 @@ def plan_add(source: GraphSource, files) -> Change:
     new: set[ox.Triple] = set()
     for path in files:
         new |= _triples(read_quads(path))
-    existing_by_file = {p.name: _triples(read_quads(p)) for p in source.data_files}
-    existing = set().union(*existing_by_file.values()) if existing_by_file else set()
-    new -= existing
-    ontology = _triples(read_quads(source.ontology_file))
+    base = GraphSource(source.root, source.data_dir)
+    index = graph_index(base)
+    data = ox.NamedNode(GRAPH_DATA)
+    new = {t for t in new if not index.match(t.subject, t.predicate, t.object, graph=data)}
 
-    problems = _conflicts(existing, new, ontology)
+    problems = _conflicts(index, new)
     if problems:
         raise ConflictError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1
                                            else ""))
@@ -287,10 +289,11 @@ def plan_add(source: GraphSource, files) -> Change:
             f"[{report.counts()['Violation']} violation(s); 'untoc validate' shows all]", report)
 
     change = Change()
+    data_files = {p.name: p for p in source.data_files}
     for name, triples in sorted(_route(new).items()):
         change.added[name] = triples
-        change.contents[name] = canonical_text(source.data_dir / name,
-                                               existing_by_file.get(name, set()) | set(triples))
+        existing = _triples(read_quads(data_files[name])) if name in data_files else set()
+        change.contents[name] = canonical_text(source.data_dir / name, existing | set(triples))
     return change
 
 
@@ -304,6 +307,7 @@ def add(source: GraphSource, files, *, dry_run: bool = False) -> Change:
         except OSError as exc:
             raise UntocError(f"cannot finish an interrupted add in {data_dir}: "
                              f"{exc.strerror or exc}; nothing was changed") from None
+        before = GraphSource(source.root, data_dir).fingerprint()
         change = plan_add(source, files)
         if dry_run or not change.count:
             return change
@@ -336,4 +340,8 @@ def add(source: GraphSource, files, *, dry_run: bool = False) -> Change:
             raise UntocError(f"the change is committed but not yet in place in {data_dir} "
                              f"({exc.strerror or exc}); the next untoc command completes it") from None
         _fault("cleaned")
+        from .validation import carry_graph_index
+
+        carry_graph_index(before, GraphSource(source.root, data_dir),
+                          [t for triples in change.added.values() for t in triples])
     return change

@@ -280,8 +280,7 @@ def validate_cmd(ctx, files, fmt):
     kg = _kg(ctx)
     for f in files:
         read_quads(Path(f))
-    # The whole graph is checked on its own in-memory store: the query cache is for entries only.
-    report = validate(kg.source.with_extra(files), store=kg.store if files else None, on_rebuild=_note)
+    report = validate(kg.source.with_extra(files), on_rebuild=_note)
     out = {"text": report.to_text, "json": report.to_json, "turtle": report.to_turtle}[fmt]()
     click.echo(out, nl=False)
     if not report.conforms:

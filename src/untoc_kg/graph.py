@@ -81,7 +81,7 @@ class KnowledgeGraph:
         """SHACL report for the graph, or for new entry ``files`` checked together with it."""
         from .validation import validate
 
-        return validate(self.source.with_extra(files), store=self.store, on_rebuild=self._on_rebuild)
+        return validate(self.source.with_extra(files), on_rebuild=self._on_rebuild)
 
     def add(self, files, *, dry_run: bool = False):
         """Validate new entry ``files`` and merge them into the data (all or nothing)."""

@@ -2,8 +2,8 @@
 
 Validating an entry does not need the whole graph: a shape evaluated on a focus node reads only the
 node's own triples and what its paths and SPARQL constraints reach from it. ``neighbourhood`` cuts
-exactly that out of the cached pyoxigraph store (plus the entry's own triples), so an entry is checked
-on a few hundred triples whatever the size of the graph. Every step below names the shapes that need
+exactly that out of the graph's index (``graphindex``, plus the entry's own triples), so an entry is
+checked on a few hundred triples whatever the size of the graph. Every step below names the shapes that need
 it; ``reached_inversely`` lets a test notice when the shapes start looking somewhere new.
 """
 
@@ -13,8 +13,7 @@ import re
 
 import pyoxigraph as ox
 
-__all__ = ["INVERSE_PREDICATES", "neighbourhood", "exact_literal_quads", "altered_by_store",
-           "reached_inversely"]
+__all__ = ["INVERSE_PREDICATES", "neighbourhood", "reached_inversely"]
 
 _UNTOC = "https://w3id.org/untoc/ontology#"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -30,30 +29,8 @@ _STATEMENT_PARTS = tuple(ox.NamedNode(_RDF + p) for p in ("subject", "predicate"
 INVERSE_PREDICATES = tuple(ox.NamedNode(_UNTOC + p) for p in ("endorses", "endorsedBy", "hasAction"))
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def altered_by_store(term) -> bool:
-    """Literals a pyoxigraph store may give back changed: it keeps numbers, booleans and the
-    like as values ("7"^^xsd:positiveInteger comes back as 7^^xsd:integer, "1.50" as 1.5) and
-    lower-cases language tags."""
-    if not isinstance(term, ox.Literal):
-        return False
-    if term.language:
-        return term.language != term.language.lower()
-    return term.datatype.value != _XSD_STRING
-
-
-def exact_literal_quads(quads):
-    """The quads whose literal a store could alter, for IRI subjects (blank node labels are not
-    stable between parses): what ``exactliterals.ExactLiterals`` keeps."""
-    for q in quads:
-        if isinstance(q.subject, ox.NamedNode) and altered_by_store(q.object):
-            yield q
-
-
 class _Triples:
-    """An entry's triples, indexed, exactly as parsed (a pyoxigraph store would alter literals)."""
+    """An entry's triples, indexed, exactly as parsed."""
 
     def __init__(self, quads):
         self.by_s, self.by_o = {}, {}
@@ -69,63 +46,26 @@ class _Triples:
 
 
 class _Sources:
-    """The cached store's ontology and data graphs (never its shapes) plus the entry's triples.
+    """The graph's index (ontology and data, as written) plus the entry's triples."""
 
-    Literals the store may have altered are taken as written from the index made by ``exact()``
-    (opened on first need), for every IRI subject: the shapes check the datatypes and forms of the
-    focus nodes' values, and compare other nodes' values with them (StatementAsserted). Blank nodes
-    of the store keep the store's literals (their labels differ from parse to parse); the shapes
-    reach them only through rdf:type.
-    """
-
-    def __init__(self, store: ox.Store, graphs, exact, entry: _Triples):
-        self.store, self._exact, self.entry = store, exact, entry
-        self.graphs = [ox.NamedNode(g) for g in graphs]
-        self._opened = None
-
-    def exact(self):
-        if self._opened is None:
-            self._opened = self._exact()
-        return self._opened
+    def __init__(self, index, entry: _Triples):
+        self.index, self.entry = index, entry
 
     def match(self, s=None, p=None, o=None):
-        found = []
-        lossy = isinstance(o, ox.Literal) and (o.language or altered_by_store(o))
-        for g in self.graphs:
-            for q in self.store.quads_for_pattern(s, p, None if lossy else o, g):
-                found.append((q.subject, q.predicate, q.object))
-        if (self._exact is not None and isinstance(s, ox.NamedNode)
-                and any(isinstance(t[2], ox.Literal) and (t[2].language or altered_by_store(t[2]))
-                        for t in found)):
-            originals = self.exact().originals(s, p, self.graphs)
-            replaced = {(t[0], t[1], _as_stored(t[2])) for t in originals}
-            found = [t for t in found if not (altered_by_store(t[2]) or t in replaced)] + originals
-        if lossy:
-            found = [t for t in found if t[2] == o]
-        found += self.entry.match(s, p, o)
-        return found
-
-
-def _as_stored(term) -> ox.Literal:
-    """How a store gives back a language-tagged literal (typed ones are dropped wholesale)."""
-    if isinstance(term, ox.Literal) and term.language:
-        return ox.Literal(term.value, language=term.language.lower())
-    return term
+        return self.index.match(s, p, o) + self.entry.match(s, p, o)
 
 
 def _node(term) -> bool:
     return isinstance(term, (ox.NamedNode, ox.BlankNode))
 
 
-def neighbourhood(store: ox.Store, graphs, entry_quads, nodes, exact=None) -> set[tuple]:
-    """Triples (pyoxigraph terms) that validating ``nodes`` can read, from ``store`` (restricted to
-    the named ``graphs``) and the entry; a subset of their union, so nothing is invented.
-
-    ``exact`` opens the index of the literals as written (``exactliterals.ExactLiterals``): the shapes
-    check the datatypes and forms of the nodes' own literals and compare others with them.
-    """
+def neighbourhood(index, entry_quads, nodes) -> set[tuple]:
+    """Triples (pyoxigraph terms) that validating ``nodes`` can read, from ``index`` (a
+    ``graphindex.GraphIndex`` of ontology and data, literals as written: the shapes check the
+    datatypes and forms of the nodes' own literals and compare others with them) and the entry; a
+    subset of their union, so nothing is invented."""
     nodes = set(nodes)
-    src = _Sources(store, graphs, exact, _Triples(entry_quads))
+    src = _Sources(index, _Triples(entry_quads))
     found: set[tuple] = set()
 
     # The focus nodes' own triples (targets, every path, most constraints), and the triples that

@@ -11,11 +11,13 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .loading import GraphSource, read_rdflib
+import pyoxigraph as ox
+
+from .loading import GraphSource, cache_dir, read_quads, read_rdflib
 from .namespaces import compact
 
 __all__ = ["Issue", "Report", "validate", "locate_subjects", "limited_targets", "prepared_sparql",
-           "sparql_on_store", "store_forms", "exact_literals", "SEVERITIES"]
+           "sparql_on_store", "store_forms", "graph_index", "carry_graph_index", "SEVERITIES"]
 
 SH = "http://www.w3.org/ns/shacl#"
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -258,7 +260,6 @@ def sparql_on_store(store, graphs=None, exact_of=None):
     it gives back to the literals as written, which is exact as long as no two literals of the data
     share a stored form.
     """
-    import pyoxigraph as ox
     from pyshacl.constraints.sparql.sparql_based_constraints import SPARQLBasedConstraint
 
     from .querying import to_rdflib
@@ -340,18 +341,28 @@ class _ParameterList(list):
         return _ParameterList(self)
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _altered_by_store(term) -> bool:
+    """Literals a pyoxigraph store may give back changed: it keeps numbers, booleans and the
+    like as values ("7"^^xsd:positiveInteger comes back as 7^^xsd:integer, "1.50" as 1.5) and
+    lower-cases language tags."""
+    if not isinstance(term, ox.Literal):
+        return False
+    if term.language:
+        return term.language != term.language.lower()
+    return term.datatype.value != _XSD_STRING
+
+
 def store_forms(literals) -> dict | None:
     """Stored form → literal as written, for the pyoxigraph ``literals`` a store would alter; None
     when two of them share a stored form (a store cannot tell them apart: SPARQL on it could differ
     from SPARQL on the data as written)."""
-    import pyoxigraph as ox
-
-    from .neighbourhood import altered_by_store
-
     probe = ox.Store()
     predicate = ox.NamedNode("urn:untoc:value")
     written = {}
-    for i, literal in enumerate({t for t in literals if altered_by_store(t) or (
+    for i, literal in enumerate({t for t in literals if _altered_by_store(t) or (
             isinstance(t, ox.Literal) and t.language)}):
         subject = ox.NamedNode(f"urn:untoc:{i}")
         written[subject] = literal
@@ -366,8 +377,6 @@ def store_forms(literals) -> dict | None:
 
 def _shapes_quads(source: GraphSource) -> list:
     """The shapes file parsed by pyoxigraph (a third of the time reading them from the store takes)."""
-    from .loading import read_quads
-
     return read_quads(source.shapes_file)
 
 
@@ -388,8 +397,6 @@ def _shapes_reaching(shape_quads, triples, nodes) -> set:
     """Subjects of the shapes graph that matter for ``nodes``: the node shapes that target one of
     them, and everything those shapes refer to (property shapes, lists, prefixes). A shape that
     targets none of them has no focus node here, so leaving it out changes no result."""
-    import pyoxigraph as ox
-
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     sub_class = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
     classes = {o for s, p, o in triples if p == rdf_type and s in nodes}
@@ -440,17 +447,17 @@ def _run_pyshacl(data, shapes):
     return report_graph
 
 
-def validate(source: GraphSource, graph=None, *, store=None, on_rebuild=None) -> Report:
+def validate(source: GraphSource, graph=None, *, on_rebuild=None) -> Report:
     """Validate ontology + data (+ ``source.extra_files``) against the shapes.
 
     With extra files (new entries), issues are reported for the entities those files describe, as
     whole-graph validation would report them; only the part of the graph the shapes can reach from
-    those entities is read (see ``neighbourhood``). ``store`` is the cached store of the graph
-    without the extra files (opened when not given; ``on_rebuild`` as for ``open_store``). The whole
-    graph is checked with one SPARQL query per constraint (``shaclsparql``), or by pyshacl when the
-    shapes or literals are beyond that compiler. With
-    ``graph`` (an rdflib graph of ontology + data; extras are added to it) everything is done in
-    rdflib, as pyshacl alone would: the reference the other paths are tested against.
+    those entities is read (see ``neighbourhood``), from the graph's index (``graph_index``; built
+    when missing, ``on_rebuild`` is called with a reason). The whole graph is checked with one
+    SPARQL query per constraint (``shaclsparql``), or by pyshacl when the shapes or literals are
+    beyond that compiler. With ``graph`` (an rdflib graph of ontology + data; extras are added to
+    it) everything is done in rdflib, as pyshacl alone would: the reference the other paths are
+    tested against.
     """
     import rdflib
 
@@ -462,15 +469,7 @@ def validate(source: GraphSource, graph=None, *, store=None, on_rebuild=None) ->
         if report_graph is None:
             report_graph = _whole_graph_pyshacl(source, shapes)
         return _report(report_graph, shapes, None, source.data_files)
-    from .loading import GRAPH_DATA, GRAPH_ONTOLOGY, open_store
 
-    base = GraphSource(source.root, source.data_dir)
-    if store is None:
-        store = open_store(base, on_rebuild=on_rebuild)
-
-    import pyoxigraph as ox
-
-    from .loading import read_quads
     from .neighbourhood import neighbourhood
     from .querying import to_rdflib
 
@@ -478,8 +477,8 @@ def validate(source: GraphSource, graph=None, *, store=None, on_rebuild=None) ->
     nodes = {q.subject for q in entry}
     if not nodes:
         return Report(issues=[], graph=rdflib.Graph())
-    triples = neighbourhood(store, [GRAPH_ONTOLOGY, GRAPH_DATA], entry, nodes,
-                            lambda: exact_literals(base, on_rebuild=on_rebuild))
+    index = graph_index(GraphSource(source.root, source.data_dir), on_rebuild=on_rebuild)
+    triples = neighbourhood(index, entry, nodes)
     data = rdflib.Graph()
     data.addN((to_rdflib(s), to_rdflib(p), to_rdflib(o), data) for s, p, o in triples)
     focus = {to_rdflib(n) for n in nodes}
@@ -501,9 +500,6 @@ def _whole_graph_on_store(source: GraphSource, shapes):
     """pyshacl's report graph, from one SPARQL query per constraint on a store (see
     ``shaclsparql``); None when the shapes use something it does not handle, or the data has
     literals the store cannot tell apart."""
-    import pyoxigraph as ox
-
-    from .loading import read_quads
     from .shaclsparql import Unsupported, validate_store
 
     # The files are parsed again for the literals as written (the store changes some), and loaded
@@ -530,22 +526,35 @@ def _whole_graph_pyshacl(source: GraphSource, shapes):
         return _run_pyshacl(data, shapes)
 
 
-def exact_literals(source: GraphSource, on_rebuild=None):
-    """The cached index of the literals the query store alters (see ``neighbourhood``), keyed
-    like the store."""
-    from .exactliterals import ExactLiterals
-    from .loading import cache_dir, read_quads
-    from .neighbourhood import exact_literal_quads
+def graph_index(source: GraphSource, on_rebuild=None):
+    """The cached ``graphindex.GraphIndex`` of the ontology and data of ``source`` (not its
+    extra files), keyed on their content like the query store."""
+    from .graphindex import GraphIndex
 
-    path = cache_dir() / f"literals-{source.fingerprint()}.sqlite"
+    path = _index_path(source.fingerprint())
     if on_rebuild and not path.is_file():
-        on_rebuild("building the literals cache")
+        on_rebuild("building the graph index for entries")
 
     def quads():
         for graph, file in source.graphs():
-            yield from exact_literal_quads(read_quads(file, graph))
+            yield from read_quads(file, graph)
 
-    return ExactLiterals.cached(path, quads)
+    return GraphIndex.cached(path, quads)
+
+
+def carry_graph_index(before: str, source: GraphSource, added) -> None:
+    """After an add: the index of ``source`` is the one of its files' content ``before``
+    (a fingerprint) plus the ``added`` triples, when that one exists (else it is built on use)."""
+    from .graphindex import GraphIndex
+    from .loading import GRAPH_DATA
+
+    data = ox.NamedNode(GRAPH_DATA)
+    GraphIndex.carry(_index_path(before), _index_path(source.fingerprint()),
+                     [ox.Quad(t.subject, t.predicate, t.object, data) for t in added])
+
+
+def _index_path(key: str) -> Path:
+    return cache_dir() / f"index-{key}.sqlite"
 
 
 def _parsed_twice(paths):
@@ -553,10 +562,7 @@ def _parsed_twice(paths):
     graph for pyshacl and an in-memory store for the SPARQL constraints, with the same blank nodes
     (the cached store's differ: its files were parsed separately), and the set of literals.
     Faster than rdflib's parsers; each distinct term is converted once."""
-    import pyoxigraph as ox
     import rdflib
-
-    from .loading import read_quads
 
     graph, store, literals = rdflib.Graph(), ox.Store(), set()
     term = _rdflib_terms()
