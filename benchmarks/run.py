@@ -34,7 +34,10 @@ Operations (``--ops``, comma-separated groups; default all):
 ``entry``    ``untoc --data DIR validate FILE`` (whole command) for a new entity
              (tests/fixtures/entries/new-meeting.ttl) and for an entry that amends an existing one
              (conflicting-start-date.ttl, which must fail); and, for both, the validation work alone:
-             ``validate()`` in a fresh process after the imports, opening the cached store included.
+             ``validate()`` in a fresh process after the imports, opening the cached index included.
+             Then ``untoc add --dry-run FILE`` and ``untoc add FILE`` (whole commands) on a copy of
+             the data: ``--repeat`` different new meetings added one after another, each checked
+             against what the ones before it wrote (the cached index is carried forward).
 ``full``     ``untoc --data DIR validate`` (whole graph), ``--full-repeat`` runs, capped at ``--op-cap``.
 ``closure``  OWL RL closure (owlrl, ``untoc_kg.reasoning.closure``) of ontology + data, at sizes up
              to ``--closure-max`` only, capped at ``--op-cap``.
@@ -254,6 +257,23 @@ def _served_times(untoc: str, data: Path, env: dict, runs: int) -> dict[str, lis
 # ---------------------------------------------------------------------------------------------------
 # Parent side: run a command in a subprocess, measure wall time and its own peak RSS
 # ---------------------------------------------------------------------------------------------------
+
+def _entry_series(n: int, out: Path) -> list[Path]:
+    """``n`` new meetings of the Working Group, each a copy of ``ENTRY`` with its own ordinal,
+    IRIs, report symbol and year, so that each can be added after the ones before it."""
+    out.mkdir(parents=True, exist_ok=True)
+    text = ENTRY.read_text(encoding="utf-8")
+    files = []
+    for i in range(n):
+        k = 7 + i
+        path = out / f"meeting-{k}.ttl"
+        path.write_text(text.replace("wg-ic-7", f"wg-ic-{k}")
+                        .replace('"7"^^xsd:positiveInteger', f'"{k}"^^xsd:positiveInteger')
+                        .replace("TEST/WG.3/2016/9", f"TEST/WG.3/2016/{k + 2}")
+                        .replace("2016-10-1", f"{2009 + k}-10-1"), encoding="utf-8")
+        files.append(path)
+    return files
+
 
 def measure(cmd: list[str], cap: float, env: dict | None = None) -> dict:
     """Run ``cmd``; wall seconds, its peak RSS (MiB), exit code, whether the cap stopped it."""
@@ -543,8 +563,31 @@ def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> N
             res, t, rss, capped = repeated("entry-work", entry=str(entry))
             table.add(f"validate {what}: validation work", size_text, "pyshacl via untoc", len(res), t,
                       rss, capped, op_cap, versus=whole,
-                      note="validate() after the imports, store opening included; "
+                      note="validate() after the imports, opening the index included; "
                       f"{res[0].get('violations', '?')} violation(s)")
+
+    if "entry" in ops:  # last: adding changes the copy's content, and its cache keys with it
+        copy = workdir / f"add-{label}"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(data, copy)
+        entries = _entry_series(R, workdir / f"entries-{label}")
+        dry = [untoc, "--data", str(copy), "add", "--dry-run", str(entries[0])]
+        measure(dry, op_cap, env)  # warm caches
+        for what, commands in (("add one new entry, dry run (untoc add --dry-run FILE)", [dry] * R),
+                               ("add one new entry (untoc add FILE), one after another",
+                                [[untoc, "--data", str(copy), "add", str(e)] for e in entries])):
+            ms = []
+            for cmd in commands:
+                m = measure(cmd, op_cap, env)
+                if m["code"] != 0 and not m["capped"]:
+                    raise RuntimeError(f"{cmd} failed: {m['stderr'][-1000:]}")
+                ms.append(m)
+                if m["capped"]:
+                    break
+            table.add(what, size_text, "untoc", len(ms), [m["wall"] for m in ms if not m["capped"]],
+                      max(m["rss"] for m in ms), any(m["capped"] for m in ms), op_cap,
+                      note="whole process; new meetings made from " + ENTRY.name)
+        shutil.rmtree(copy, ignore_errors=True)
 
     if "closure" in ops:
         if size <= args.closure_max:

@@ -79,3 +79,7 @@ def test_runner_smoke_prints_the_table(tmp_path):
     # the local SPARQL endpoint: the runner started a server on 127.0.0.1 and stopped it
     for name in ("meeting-report", "wg-meetings", "mandate-actions"):
         assert f"| served: GET /queries/{name} |" in proc.stdout, name
+    # entries: validated, then added one after another to a copy (the runner stops if one fails)
+    for row in ("validate one new entry: validation work", "add one new entry, dry run",
+                "add one new entry (untoc add FILE), one after another"):
+        assert f"| {row}" in proc.stdout, row
