@@ -571,14 +571,16 @@ def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> N
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(data, copy)
         entries = _entry_series(R, workdir / f"entries-{label}")
+        # its own cache: carrying the index forward removes the one of the content before
+        add_env = dict(env, UNTOC_CACHE_DIR=str(workdir / f"cache-add-{label}"))
         dry = [untoc, "--data", str(copy), "add", "--dry-run", str(entries[0])]
-        measure(dry, op_cap, env)  # warm caches
+        measure(dry, op_cap, add_env)  # warm caches
         for what, commands in (("add one new entry, dry run (untoc add --dry-run FILE)", [dry] * R),
                                ("add one new entry (untoc add FILE), one after another",
                                 [[untoc, "--data", str(copy), "add", str(e)] for e in entries])):
             ms = []
             for cmd in commands:
-                m = measure(cmd, op_cap, env)
+                m = measure(cmd, op_cap, add_env)
                 if m["code"] != 0 and not m["capped"]:
                     raise RuntimeError(f"{cmd} failed: {m['stderr'][-1000:]}")
                 ms.append(m)
@@ -588,6 +590,7 @@ def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> N
                       max(m["rss"] for m in ms), any(m["capped"] for m in ms), op_cap,
                       note="whole process; new meetings made from " + ENTRY.name)
         shutil.rmtree(copy, ignore_errors=True)
+        shutil.rmtree(add_env["UNTOC_CACHE_DIR"], ignore_errors=True)
 
     if "closure" in ops:
         if size <= args.closure_max:

@@ -95,7 +95,8 @@ class GraphIndex:
             try:
                 if db.execute("PRAGMA user_version").fetchone()[0] != _FORMAT:
                     return False
-                db.execute("PRAGMA journal_mode = OFF")
+                db.execute("PRAGMA journal_mode = OFF")  # a copy, renamed into place when complete
+                db.execute("PRAGMA synchronous = OFF")  # as when built: a cache, not the record
                 _insert(db, quads, fresh=False)
                 db.commit()
             finally:
