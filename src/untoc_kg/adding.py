@@ -271,8 +271,7 @@ def plan_add(source: GraphSource, files) -> Change:
     new: set[ox.Triple] = set()
     for path in files:
         new |= _triples(read_quads(path))
-    base = GraphSource(source.root, source.data_dir)
-    index = graph_index(base)
+    index = graph_index(GraphSource(source.root, source.data_dir))
     data = ox.NamedNode(GRAPH_DATA)
     new = {t for t in new if not index.match(t.subject, t.predicate, t.object, graph=data)}
 
@@ -280,7 +279,7 @@ def plan_add(source: GraphSource, files) -> Change:
     if problems:
         raise ConflictError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1
                                            else ""))
-    report = validate(source.with_extra(files))
+    report = validate(source.with_extra(files), index=index)
     if not report.conforms:
         first = next(i for i in report.issues if i.severity == "Violation")
         where = f" ({first.where()})" if first.where() else ""

@@ -30,8 +30,8 @@ __all__ = ["GraphIndex"]
 
 _FORMAT = 1  # PRAGMA user_version of the files this code writes; others are built again
 
-_ROWS = """SELECT sn.key, pn.key, q.o, obn.key, lit.value, lit.tag, gn.key FROM quad q
-JOIN node sn ON sn.id = q.s JOIN node pn ON pn.id = q.p JOIN node gn ON gn.id = q.g
+_ROWS = """SELECT sn.key, pn.key, obn.key, lit.value, lit.tag FROM quad q
+JOIN node sn ON sn.id = q.s JOIN node pn ON pn.id = q.p
 LEFT JOIN node obn ON obn.id = q.o LEFT JOIN literal lit ON lit.id = -q.o"""
 
 
@@ -125,7 +125,7 @@ class GraphIndex:
                 args.append(found)
         sql = _ROWS + (" WHERE " + " AND ".join(where) if where else "")
         triples = {(self._node(sk), self._node(pk), self._object(ok, value, tag))
-                   for sk, pk, _, ok, value, tag, _ in self._db.execute(sql, args)}
+                   for sk, pk, ok, value, tag in self._db.execute(sql, args)}
         if isinstance(o, ox.Literal):  # literals are not indexed: few lookups give one
             return [t for t in triples if t[2] == o]
         return list(triples)

@@ -447,13 +447,14 @@ def _run_pyshacl(data, shapes):
     return report_graph
 
 
-def validate(source: GraphSource, graph=None, *, on_rebuild=None) -> Report:
+def validate(source: GraphSource, graph=None, *, index=None, on_rebuild=None) -> Report:
     """Validate ontology + data (+ ``source.extra_files``) against the shapes.
 
     With extra files (new entries), issues are reported for the entities those files describe, as
     whole-graph validation would report them; only the part of the graph the shapes can reach from
-    those entities is read (see ``neighbourhood``), from the graph's index (``graph_index``; built
-    when missing, ``on_rebuild`` is called with a reason). The whole graph is checked with one
+    those entities is read (see ``neighbourhood``), from ``index``, the graph's index without the
+    extra files (``graph_index``: opened when not given, built when missing, ``on_rebuild`` is
+    called with a reason). The whole graph is checked with one
     SPARQL query per constraint (``shaclsparql``), or by pyshacl when the shapes or literals are
     beyond that compiler. With ``graph`` (an rdflib graph of ontology + data; extras are added to
     it) everything is done in rdflib, as pyshacl alone would: the reference the other paths are
@@ -477,7 +478,8 @@ def validate(source: GraphSource, graph=None, *, on_rebuild=None) -> Report:
     nodes = {q.subject for q in entry}
     if not nodes:
         return Report(issues=[], graph=rdflib.Graph())
-    index = graph_index(GraphSource(source.root, source.data_dir), on_rebuild=on_rebuild)
+    if index is None:
+        index = graph_index(GraphSource(source.root, source.data_dir), on_rebuild=on_rebuild)
     triples = neighbourhood(index, entry, nodes)
     data = rdflib.Graph()
     data.addN((to_rdflib(s), to_rdflib(p), to_rdflib(o), data) for s, p, o in triples)
