@@ -536,14 +536,16 @@ def fill_store(store: ox.Store, graphs: Iterable[tuple[str, Path]], *, bulk: boo
                on_file=None) -> int:
     """Load each ``(graph IRI, path)`` into its named graph of ``store``; the number of quads.
 
-    Every file is read once and checked as ``read_quads`` checks it. Turtle and N-Triples are then
-    parsed again by the store's own loader from the very bytes checked, in a second thread while
-    the next file is being checked: the loader runs in Rust without the GIL, so the two overlap and
-    no term becomes a Python object. ``on_file(count)`` is called after each file with the running
-    count (the closure's input budget); what it raises stops the loading. ``bulk`` is for a store
-    on disk: Oxigraph's bulk loader writes sorted files straight into it, several times faster
-    than a transaction there but not atomic (``cached_store`` builds in a directory it throws away
-    on failure); in memory the transactional loader is faster and lighter.
+    Every file is read once and checked as ``read_quads`` checks it. Turtle and N-Triples are also
+    parsed by the store's own loader from the same bytes, in a second thread while they are being
+    checked: the loader runs in Rust without the GIL, so the two overlap and no term becomes a
+    Python object. A file that fails its checks fails the whole fill, so the caller never keeps a
+    store with unchecked content (its parser is the checks' own, so it meets nothing the checks
+    did not). ``on_file(count)`` is called after each file with the running count (the closure's
+    input budget), before that file is loaded; what it raises stops the loading. ``bulk`` is for
+    a store on disk: Oxigraph's bulk loader writes sorted files straight into it, several times
+    faster than a transaction there but not atomic (``cached_store`` builds in a directory it
+    throws away on failure); in memory the transactional loader is faster and lighter.
     """
     import queue
     import threading
@@ -551,11 +553,12 @@ def fill_store(store: ox.Store, graphs: Iterable[tuple[str, Path]], *, bulk: boo
     parse_into, add = (store.bulk_load, store.bulk_extend) if bulk else (store.load, store.extend)
     jobs: queue.Queue = queue.Queue(maxsize=2)
     failed: list = []
+    stop = threading.Event()  # a check failed: what is queued is not loaded
 
     def load():
         while (job := jobs.get()) is not None:
             graph, path, content = job
-            if failed:
+            if failed or stop.is_set():
                 continue
             try:
                 if isinstance(content, bytes):
@@ -575,17 +578,23 @@ def fill_store(store: ox.Store, graphs: Iterable[tuple[str, Path]], *, bulk: boo
             path = Path(path)
             data = read_input(path)
             if format_for_path(path)[0] in _STRAIGHT:
+                if on_file is None:  # no budget to keep: load while checking
+                    jobs.put((graph, path, data))
                 n += check_quads(path, data=data)
-                content = data
+                content = None if on_file is None else data
             else:
                 content = read_quads(path, graph, data=data)
                 n += len(content)
             if on_file:
                 on_file(n)
-            jobs.put((graph, path, content))
+            if content is not None:
+                jobs.put((graph, path, content))
             del content, data
             if failed:
                 break
+    except BaseException:
+        stop.set()
+        raise
     finally:
         jobs.put(None)
         loader.join()

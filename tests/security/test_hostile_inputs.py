@@ -331,6 +331,26 @@ def test_checking_without_reading_refuses_as_reading_does(case, how, tmp_path):
     assert str(checking.value) == str(reading.value)
 
 
+@pytest.mark.parametrize("cache", [False, True], ids=["in-memory", "on-disk cache"])
+def test_a_refused_file_leaves_no_store(cache, tmp_path, monkeypatch):
+    """The store loads each file while its checks run: when they refuse one, what was loaded is
+    dropped, so no cached store (or half-built one) is left to be reopened."""
+    from untoc_kg.errors import InputError
+    from untoc_kg.loading import GraphSource, open_store
+
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    data.mkdir()
+    # large enough that its load is still running when the small hostile file's check fails
+    (data / "aa-big.ttl").write_text(EX + "".join(f"ex:s{i} ex:p {i} .\n" for i in range(50_000)))
+    name, content, mention = REFUSED["triple-term"]
+    write(data, name, content)
+    with pytest.raises(InputError, match=mention):
+        open_store(GraphSource(ROOT, data), cache=cache)
+    # (the cache may hold the files' digests, which say nothing of their content's validity)
+    assert not [p.name for p in (tmp_path / "cache").glob("*store-*")]
+
+
 @pytest.mark.parametrize("bulk", [False, True], ids=["in-memory", "on-disk"])
 def test_store_filling_holds_what_reading_returns(bulk, tmp_path):
     """Each format, parsed by the store itself or added as checked quads, ends up in its graph
