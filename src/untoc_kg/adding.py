@@ -16,6 +16,7 @@ leaves ``data/`` either as it was or as the finished ``add`` leaves it.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import signal
@@ -27,7 +28,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import ConflictError, InputError, NotConformingError, UntocError
-from .loading import GRAPH_DATA, GRAPH_ONTOLOGY, GraphSource, read_quads
+from .loading import (GRAPH_DATA, GRAPH_ONTOLOGY, GraphSource, cache_dir, content_key, read_input,
+                      read_quads)
 from .namespaces import PREFIXES, compact
 from .turtle import write_turtle
 
@@ -144,6 +146,7 @@ class Change:
 
     added: dict[str, list[ox.Triple]] = field(default_factory=dict)
     contents: dict[str, str] = field(default_factory=dict)  # file name → new full text
+    read: dict[str, str] = field(default_factory=dict)  # file name → SHA-256 of the text it had
 
     @property
     def count(self) -> int:
@@ -291,7 +294,11 @@ def plan_add(source: GraphSource, files) -> Change:
     data_files = {p.name: p for p in source.data_files}
     for name, triples in sorted(_route(new).items()):
         change.added[name] = triples
-        existing = _triples(read_quads(data_files[name])) if name in data_files else set()
+        existing = set()
+        if name in data_files:
+            raw = read_input(data_files[name])
+            change.read[name] = hashlib.sha256(raw).hexdigest()
+            existing = _triples(read_quads(data_files[name], data=raw))
         change.contents[name] = canonical_text(source.data_dir / name, existing | set(triples))
     return change
 
@@ -306,7 +313,7 @@ def add(source: GraphSource, files, *, dry_run: bool = False) -> Change:
         except OSError as exc:
             raise UntocError(f"cannot finish an interrupted add in {data_dir}: "
                              f"{exc.strerror or exc}; nothing was changed") from None
-        before = GraphSource(source.root, data_dir).fingerprint()
+        before = GraphSource(source.root, data_dir).file_digests()
         change = plan_add(source, files)
         if dry_run or not change.count:
             return change
@@ -339,8 +346,28 @@ def add(source: GraphSource, files, *, dry_run: bool = False) -> Change:
             raise UntocError(f"the change is committed but not yet in place in {data_dir} "
                              f"({exc.strerror or exc}); the next untoc command completes it") from None
         _fault("cleaned")
-        from .validation import carry_graph_index
-
-        carry_graph_index(before, GraphSource(source.root, data_dir),
-                          [t for triples in change.added.values() for t in triples])
+        _carry_caches(before, GraphSource(source.root, data_dir).file_digests(), change)
     return change
+
+
+def _carry_caches(before: list, after: list, change: Change) -> None:
+    """The caches of the content before the add (``file_digests``), brought up to the content
+    after it: the index for the next entry now, the query store at the next query (from a record
+    of the additions). Only when the files are exactly what the add made of the ones it started
+    from: a file edited meanwhile by anything else leaves the caches to be built from the files."""
+    from .carrying import record_addition
+    from .validation import carry_graph_index
+
+    expected = {(g, n): d for g, n, d in before}
+    if any(expected.get((GRAPH_DATA, n)) != d for n, d in change.read.items()):
+        return
+    for name, text in change.contents.items():
+        expected[(GRAPH_DATA, name)] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if expected != {(g, n): d for g, n, d in after}:
+        return
+    data = ox.NamedNode(GRAPH_DATA)
+    added = [ox.Quad(t.subject, t.predicate, t.object, data)
+             for triples in change.added.values() for t in triples]
+    old, new = content_key(before), content_key(after)
+    carry_graph_index(old, new, added)
+    record_addition(cache_dir(), old, new, added)

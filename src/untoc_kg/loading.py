@@ -64,6 +64,7 @@ __all__ = [
     "open_store",
     "HeldStore",
     "cached_store",
+    "content_key",
     "cache_dir",
 ]
 
@@ -153,14 +154,22 @@ class GraphSource:
 
     def fingerprint(self) -> str:
         """A hash of every input file's name and content: the cache key."""
-        h = hashlib.sha256()
+        return content_key(self.file_digests())
+
+    def file_digests(self) -> list[tuple[str, str, str]]:
+        """(named graph, file name, SHA-256 of the content) of each input file, in order."""
         digests = _Digests()
-        for graph, path in self.graphs(shapes=True):
-            h.update(graph.encode() + b"\0" + path.name.encode() + b"\0")
-            h.update(digests.of(path).encode())
-            h.update(b"\0")
+        found = [(graph, path.name, digests.of(path)) for graph, path in self.graphs(shapes=True)]
         digests.save()
-        return h.hexdigest()[:32]
+        return found
+
+
+def content_key(file_digests: list[tuple[str, str, str]]) -> str:
+    """``GraphSource.fingerprint`` of files with these digests."""
+    h = hashlib.sha256()
+    for graph, name, digest in file_digests:
+        h.update(graph.encode() + b"\0" + name.encode() + b"\0" + digest.encode() + b"\0")
+    return h.hexdigest()[:32]
 
 
 class _Digests:
@@ -627,7 +636,13 @@ def open_store(source: GraphSource, *, cache: bool = True, on_rebuild=None) -> o
         store = ox.Store()
         fill_store(store, source.graphs(shapes=True))
         return store
-    return cached_store("store", source.fingerprint(),
+    key = source.fingerprint()
+    root = cache_dir()
+    if not (root / f"store-{key}" / "COMPLETE").is_file() and root.is_dir():
+        from .carrying import carry_store
+
+        carry_store(root, key, on_rebuild)  # after an add: the older store plus what it added
+    return cached_store("store", key,
                         lambda st: fill_store(st, source.graphs(shapes=True), bulk=True), on_rebuild)
 
 

@@ -544,15 +544,12 @@ def graph_index(source: GraphSource, on_rebuild=None):
     return GraphIndex.cached(path, quads)
 
 
-def carry_graph_index(before: str, source: GraphSource, added) -> None:
-    """After an add: the index of ``source`` is the one of its files' content ``before``
-    (a fingerprint) plus the ``added`` triples, when that one exists (else it is built on use)."""
+def carry_graph_index(before: str, after: str, added: list[ox.Quad]) -> None:
+    """After an add: the index of the content keyed ``after`` is the one keyed ``before`` plus
+    the ``added`` quads, when that one exists (else it is built on use)."""
     from .graphindex import GraphIndex
-    from .loading import GRAPH_DATA
 
-    data = ox.NamedNode(GRAPH_DATA)
-    GraphIndex.carry(_index_path(before), _index_path(source.fingerprint()),
-                     [ox.Quad(t.subject, t.predicate, t.object, data) for t in added])
+    GraphIndex.carry(_index_path(before), _index_path(after), added)
 
 
 def _index_path(key: str) -> Path:

@@ -1,0 +1,149 @@
+"""After ``untoc add`` the next query adds the recorded triples to a copy of the older store
+instead of loading every file again: the store it ends with must hold what a store built from the
+files holds, and anything other than an add must still lead to a build from the files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from untoc_kg.adding import add
+from untoc_kg.loading import GraphSource, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+NEW_MEETING = ROOT / "tests" / "fixtures" / "entries" / "new-meeting.ttl"
+BUILT = "building the store cache"
+REBUILT = "the graph changed: rebuilding the store cache"
+
+
+def _content(store: ox.Store) -> tuple[list[str], int]:
+    """Blank-node-free quads (labels differ between loads) and the number of all of them."""
+    quads = list(store)
+    return (sorted(str(q) for q in quads
+                   if not any(isinstance(t, ox.BlankNode) for t in (q.subject, q.object))),
+            len(quads))
+
+
+def _fresh_content(data: Path, tmp_path: Path, monkeypatch) -> tuple[list[str], int]:
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(tmp_path / "fresh"))
+    shutil.rmtree(tmp_path / "fresh", ignore_errors=True)
+    notes: list[str] = []
+    content = _content(open_store(GraphSource.default(data), on_rebuild=notes.append))
+    assert notes == [BUILT]
+    return content
+
+
+def _second_meeting(tmp_path: Path) -> Path:
+    """The fixture's meeting renumbered, so it can be added after the first."""
+    text = NEW_MEETING.read_text(encoding="utf-8")
+    path = tmp_path / "meeting-8.ttl"
+    path.write_text(text.replace("wg-ic-7", "wg-ic-8")
+                    .replace('"7"^^xsd:positiveInteger', '"8"^^xsd:positiveInteger')
+                    .replace("TEST/WG.3/2016/9", "TEST/WG.3/2016/10")
+                    .replace("2016-10-1", "2017-10-1"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def setup(tmp_path, monkeypatch):
+    """A copy of the data, and a cache holding its store."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    notes: list[str] = []
+    open_store(GraphSource.default(data), on_rebuild=notes.append)
+    assert notes == [BUILT]
+    return data, cache
+
+
+def test_the_next_query_after_adds_carries_the_store_forward(setup, tmp_path, monkeypatch):
+    data, cache = setup
+    assert add(GraphSource.default(data), [NEW_MEETING]).count == 20
+    second = add(GraphSource.default(data), [_second_meeting(tmp_path)]).count
+    assert len(list(cache.glob("added-*.nq"))) == 2
+    notes: list[str] = []
+    source = GraphSource.default(data)
+    carried = _content(open_store(source, on_rebuild=notes.append))
+    assert notes == [f"the graph changed: adding the {20 + second} triple(s) of the last 2 adds "
+                     "to the store cache"]
+    assert sorted(p.name for p in cache.glob("store-*")) == [f"store-{source.fingerprint()}"]
+    assert not list(cache.glob("added-*")) and not list(cache.glob(".store-*"))
+    assert any("wg-ic-8" in q for q in carried[0])
+    assert carried == _fresh_content(data, tmp_path, monkeypatch)
+    notes.clear()
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    assert _content(open_store(source, on_rebuild=notes.append)) == carried and notes == []
+
+
+def test_a_hand_edit_after_an_add_builds_from_the_files(setup, tmp_path, monkeypatch):
+    data, cache = setup
+    add(GraphSource.default(data), [NEW_MEETING])
+    with open(data / "places.ttl", "a", encoding="utf-8") as fh:
+        fh.write('\nplace:vienna rdfs:comment "edited by hand"@en .\n')
+    notes: list[str] = []
+    content = _content(open_store(GraphSource.default(data), on_rebuild=notes.append))
+    assert notes == [REBUILT]
+    assert any("edited by hand" in q for q in content[0])
+    assert content == _fresh_content(data, tmp_path, monkeypatch)
+
+
+def test_a_damaged_record_builds_from_the_files(setup, tmp_path, monkeypatch):
+    data, cache = setup
+    add(GraphSource.default(data), [NEW_MEETING])
+    (record,) = cache.glob("added-*.nq")
+    record.write_text("<not n-quads")
+    notes: list[str] = []
+    content = _content(open_store(GraphSource.default(data), on_rebuild=notes.append))
+    assert notes == [REBUILT]
+    assert content == _fresh_content(data, tmp_path, monkeypatch)
+
+
+def test_no_record_without_a_store_to_carry(tmp_path, monkeypatch):
+    """An add with no store of the content before it cached: a record could lead nowhere."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    (cache).mkdir()
+    (cache / "added-0-1.nq").write_text("")  # left over from a content that is gone
+    add(GraphSource.default(data), [NEW_MEETING])
+    assert not list(cache.glob("added-*"))
+    notes: list[str] = []
+    open_store(GraphSource.default(data), on_rebuild=notes.append)
+    assert notes == [BUILT]
+
+
+@pytest.mark.parametrize("when", ["before the add reads its file", "after it planned"])
+def test_an_edit_during_an_add_is_not_carried(when, setup, tmp_path, monkeypatch):
+    """Another writer changing a data file while an add runs (it takes no lock): the caches
+    would miss that change if they were carried, so they are built from the files instead."""
+    import untoc_kg.adding as adding
+
+    data, cache = setup
+    real_plan = adding.plan_add
+    # meetings.ttl is the file the new meeting goes to; places.ttl one it leaves alone
+    edited = data / ("meetings.ttl" if when.startswith("before") else "places.ttl")
+
+    def plan_with_an_edit(*args, **kwargs):
+        if when.startswith("before"):
+            with open(edited, "a", encoding="utf-8") as fh:
+                fh.write('\nplace:vienna rdfs:comment "edited meanwhile"@en .\n')
+        change = real_plan(*args, **kwargs)
+        if not when.startswith("before"):
+            with open(edited, "a", encoding="utf-8") as fh:
+                fh.write('\nplace:vienna rdfs:comment "edited meanwhile"@en .\n')
+        return change
+
+    monkeypatch.setattr(adding, "plan_add", plan_with_an_edit)
+    assert adding.add(GraphSource.default(data), [NEW_MEETING]).count == 20
+    after = GraphSource.default(data).fingerprint()
+    assert not list(cache.glob("added-*")) and not (cache / f"index-{after}.sqlite").exists()
+    notes: list[str] = []
+    content = _content(open_store(GraphSource.default(data), on_rebuild=notes.append))
+    assert notes == [REBUILT]
+    assert any("edited meanwhile" in q for q in content[0])
+    assert content == _fresh_content(data, tmp_path, monkeypatch)
