@@ -574,7 +574,10 @@ def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> N
         # its own cache: carrying the index forward removes the one of the content before
         add_env = dict(env, UNTOC_CACHE_DIR=str(workdir / f"cache-add-{label}"))
         dry = [untoc, "--data", str(copy), "add", "--dry-run", str(entries[0])]
+        query = [untoc, "--data", str(copy), "query", "wg-meetings"]
         measure(dry, op_cap, add_env)  # warm caches
+        built = [measure(query, op_cap, add_env)]  # the store of the copy, from its files
+        after_add: list[dict] = []
         for what, commands in (("add one new entry, dry run (untoc add --dry-run FILE)", [dry] * R),
                                ("add one new entry (untoc add FILE), one after another",
                                 [[untoc, "--data", str(copy), "add", str(e)] for e in entries])):
@@ -586,9 +589,23 @@ def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> N
                 ms.append(m)
                 if m["capped"]:
                     break
+                if "--dry-run" not in cmd:  # the query store is carried forward, not rebuilt
+                    after_add.append(measure(query, op_cap, add_env))
+                    if "adding the" not in after_add[-1]["stderr"]:
+                        raise RuntimeError("the query after an add did not carry the store: "
+                                           + after_add[-1]["stderr"][-500:])
             table.add(what, size_text, "untoc", len(ms), [m["wall"] for m in ms if not m["capped"]],
                       max(m["rss"] for m in ms), any(m["capped"] for m in ms), op_cap,
                       note="whole process; new meetings made from " + ENTRY.name)
+        for what, ms, note in (
+                ("first query after a change: store built from the files", built,
+                 "untoc query wg-meetings on a copy of the data, its own cache"),
+                ("first query after an add: store carried forward", after_add,
+                 "untoc query wg-meetings after each add above")):
+            row = table.add(what, size_text, "untoc", len(ms),
+                            [m["wall"] for m in ms if not m["capped"]], max(m["rss"] for m in ms),
+                            any(m["capped"] for m in ms), op_cap,
+                            versus=row if ms is after_add else None, note="whole process; " + note)
         shutil.rmtree(copy, ignore_errors=True)
         shutil.rmtree(add_env["UNTOC_CACHE_DIR"], ignore_errors=True)
 

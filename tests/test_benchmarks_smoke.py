@@ -81,5 +81,9 @@ def test_runner_smoke_prints_the_table(tmp_path):
         assert f"| served: GET /queries/{name} |" in proc.stdout, name
     # entries: validated, then added one after another to a copy (the runner stops if one fails)
     for row in ("validate one new entry: validation work", "add one new entry, dry run",
-                "add one new entry (untoc add FILE), one after another"):
+                "add one new entry (untoc add FILE), one after another",
+                "first query after a change: store built from the files"):
         assert f"| {row}" in proc.stdout, row
+    # the query after each add found its store carried forward (the runner checks what it said)
+    assert any(line.startswith("| first query after an add: store carried forward |")
+               and "vs untoc" in line for line in proc.stdout.splitlines())
