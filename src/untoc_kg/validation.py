@@ -264,6 +264,7 @@ def sparql_on_store(store, graphs=None, exact_of=None):
 
     from .querying import to_rdflib
     from .shaclsparql import sparql_violations
+    from .sparqlchecks import remembered_checks
 
     original = SPARQLBasedConstraint._evaluate_sparql_constraint
     default_graph = [ox.NamedNode(g) for g in graphs] if graphs else None
@@ -314,7 +315,7 @@ def sparql_on_store(store, graphs=None, exact_of=None):
                         bound_vars=(t, p, value, var_dict), **extra))
         return bool(reports), reports
 
-    with _PATCH_LOCK:
+    with _PATCH_LOCK, remembered_checks():
         SPARQLBasedConstraint._evaluate_sparql_constraint = evaluate
         try:
             yield
