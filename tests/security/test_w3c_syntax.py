@@ -185,3 +185,36 @@ def test_w3c_through_the_real_entry_point(case_id, tmp_path):
         assert proc.stderr.startswith(f"Error: {case.action}:")
     else:
         assert proc.returncode in (0, 1), proc.stderr
+
+
+STORE_PARSED = [c for c in CASES if c.suite in ("rdf-turtle", "rdf-n-triples")]
+
+
+@needs_suites
+@pytest.mark.parametrize("case", STORE_PARSED, ids=lambda c: c.id)
+def test_the_store_parses_what_the_checks_accept_as_they_read_it(case):
+    """``fill_store`` has the store parse Turtle and N-Triples itself, leniently (the checks of
+    the same bytes validate IRIs and language tags): every file the checks accept must end up in
+    the store as ``read_quads`` reads it, and every file they refuse must fail with their error."""
+    import pyoxigraph as ox
+
+    from untoc_kg.errors import InputError
+    from untoc_kg.loading import GRAPH_DATA, fill_store, read_quads
+
+    try:
+        read = read_quads(case.action, GRAPH_DATA)
+    except InputError as exc:
+        with pytest.raises(InputError) as filling:
+            fill_store(ox.Store(), [(GRAPH_DATA, case.action)])
+        assert str(filling.value) == str(exc)
+        return
+    filled, reference = ox.Store(), ox.Store()
+    assert fill_store(filled, [(GRAPH_DATA, case.action)]) == len(read)
+    reference.extend(read)
+
+    def content(store):  # blank node labels differ between parses
+        quads = list(store)
+        return len(quads), sorted(str(q) for q in quads if not any(
+            isinstance(t, ox.BlankNode) for t in (q.subject, q.object)))
+
+    assert content(filled) == content(reference)
