@@ -280,3 +280,38 @@ def test_add_carries_the_graph_index_forward(tmp_path, monkeypatch):
     assert content == _index_content(graph_index(after, on_rebuild=notes.append))
     assert notes == ["building the graph index for entries"]
     assert any("wg-ic-7" in t for t in content[0])
+
+
+def test_carrying_the_index_waits_for_a_reader_and_never_half_moves(tmp_path, monkeypatch):
+    """The index is changed in place and renamed: a reader inside a read transaction holds the
+    change off; if it holds on past the wait, the index stays as it was, under its old name,
+    and no index of the new content appears (the next entry builds it)."""
+    import sqlite3
+
+    import pyoxigraph as ox
+
+    from untoc_kg.graphindex import GraphIndex
+    from untoc_kg.loading import GRAPH_DATA
+
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(tmp_path / "cache"))
+    source = GraphSource.default()
+    from untoc_kg.validation import graph_index
+
+    before = _index_content(graph_index(source))
+    (old,) = (tmp_path / "cache").glob("index-*.sqlite")
+    new = old.with_name("index-new.sqlite")
+    quad = ox.Quad(ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/p"),
+                   ox.Literal("carried"), ox.NamedNode(GRAPH_DATA))
+    reader = sqlite3.connect(f"{old.as_uri()}?mode=ro", uri=True)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM quad").fetchone()  # a shared lock until the end
+    assert GraphIndex.carry(old, new, [quad]) is False
+    assert old.is_file() and not new.exists()
+    reader.rollback()
+    assert _index_content(GraphIndex.cached(old, lambda: [])) == before
+    assert GraphIndex.carry(old, new, [quad]) is True
+    assert not old.exists()
+    carried = GraphIndex.cached(new, lambda: [])
+    assert carried.match(quad.subject) == [(quad.subject, quad.predicate, quad.object)]
+    assert _index_content(carried)[1] == before[1] + 1
+    reader.close()
