@@ -147,3 +147,30 @@ def test_an_edit_during_an_add_is_not_carried(when, setup, tmp_path, monkeypatch
     assert notes == [REBUILT]
     assert any("edited meanwhile" in q for q in content[0])
     assert content == _fresh_content(data, tmp_path, monkeypatch)
+
+
+def test_queries_racing_to_carry_the_store_agree(setup, tmp_path, monkeypatch):
+    """Several processes asking for the store at once after an add (a server's workers, say):
+    each either carries it or opens the one another carried; all answer alike and one store is
+    left, with no half-built copies."""
+    import os
+    import subprocess
+    import sys
+
+    data, cache = setup
+    add(GraphSource.default(data), [NEW_MEETING])
+    script = ("import sys; from untoc_kg.loading import GraphSource, open_store; "
+              "s = open_store(GraphSource.default(sys.argv[1])); print(len(s))")
+    env = dict(os.environ, UNTOC_CACHE_DIR=str(cache))
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(data)], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outs]
+    assert all("Traceback" not in err for _, err in outs)
+    source = GraphSource.default(data)
+    assert sorted(p.name for p in cache.iterdir() if "store" in p.name) == [
+        f"store-{source.fingerprint()}"]
+    fresh = _fresh_content(data, tmp_path, monkeypatch)
+    assert {int(out) for out, _ in outs} == {fresh[1]}
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    assert _content(open_store(source)) == fresh

@@ -99,7 +99,9 @@ def carry_store(root: Path, key: str, on_rebuild=None) -> bool:
             del store  # closed before its directory is moved
         (copy / "COMPLETE").write_text(key)
         os.replace(copy, root / f"store-{key}")
-    except OSError:  # no room, a store that cannot be read, another process got there first
+    # no room; another process got there first, or removed the older store while it was being
+    # copied (RocksDB reports files gone from under it as corruption: RuntimeError)
+    except (OSError, RuntimeError):
         return False
     finally:
         if work is not None:

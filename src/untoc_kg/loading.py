@@ -676,7 +676,7 @@ def cached_store(kind: str, key: str, fill, on_rebuild=None) -> ox.Store:
     if (target / "COMPLETE").is_file():
         try:
             return ox.Store.read_only(str(target))
-        except OSError:
+        except (OSError, RuntimeError):  # damaged, or removed meanwhile (RocksDB: "corruption")
             shutil.rmtree(target, ignore_errors=True)
     if on_rebuild:
         stale = root.is_dir() and any(root.glob(f"{kind}-*"))
