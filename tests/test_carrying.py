@@ -36,6 +36,16 @@ def _fresh_content(data: Path, tmp_path: Path, monkeypatch) -> tuple[list[str], 
     return content
 
 
+def _built_from_files(data: Path, tmp_path: Path, monkeypatch) -> list[str]:
+    """The store the next command opens: built from the files (it says so), holding what a fresh
+    build holds; its blank-node-free quads."""
+    notes: list[str] = []
+    content = _content(open_store(GraphSource.default(data), on_rebuild=notes.append))
+    assert notes == [REBUILT]
+    assert content == _fresh_content(data, tmp_path, monkeypatch)
+    return content[0]
+
+
 def _second_meeting(tmp_path: Path) -> Path:
     """The fixture's meeting renumbered, so it can be added after the first."""
     text = NEW_MEETING.read_text(encoding="utf-8")
@@ -84,11 +94,7 @@ def test_a_hand_edit_after_an_add_builds_from_the_files(setup, tmp_path, monkeyp
     add(GraphSource.default(data), [NEW_MEETING])
     with open(data / "places.ttl", "a", encoding="utf-8") as fh:
         fh.write('\nplace:vienna rdfs:comment "edited by hand"@en .\n')
-    notes: list[str] = []
-    content = _content(open_store(GraphSource.default(data), on_rebuild=notes.append))
-    assert notes == [REBUILT]
-    assert any("edited by hand" in q for q in content[0])
-    assert content == _fresh_content(data, tmp_path, monkeypatch)
+    assert any("edited by hand" in q for q in _built_from_files(data, tmp_path, monkeypatch))
 
 
 def test_a_damaged_record_builds_from_the_files(setup, tmp_path, monkeypatch):
@@ -96,10 +102,7 @@ def test_a_damaged_record_builds_from_the_files(setup, tmp_path, monkeypatch):
     add(GraphSource.default(data), [NEW_MEETING])
     (record,) = cache.glob("added-*.nq")
     record.write_text("<not n-quads")
-    notes: list[str] = []
-    content = _content(open_store(GraphSource.default(data), on_rebuild=notes.append))
-    assert notes == [REBUILT]
-    assert content == _fresh_content(data, tmp_path, monkeypatch)
+    _built_from_files(data, tmp_path, monkeypatch)
 
 
 def test_no_record_without_a_store_to_carry(tmp_path, monkeypatch):
@@ -142,11 +145,7 @@ def test_an_edit_during_an_add_is_not_carried(when, setup, tmp_path, monkeypatch
     assert adding.add(GraphSource.default(data), [NEW_MEETING]).count == 20
     after = GraphSource.default(data).fingerprint()
     assert not list(cache.glob("added-*")) and not (cache / f"index-{after}.sqlite").exists()
-    notes: list[str] = []
-    content = _content(open_store(GraphSource.default(data), on_rebuild=notes.append))
-    assert notes == [REBUILT]
-    assert any("edited meanwhile" in q for q in content[0])
-    assert content == _fresh_content(data, tmp_path, monkeypatch)
+    assert any("edited meanwhile" in q for q in _built_from_files(data, tmp_path, monkeypatch))
 
 
 def test_queries_racing_to_carry_the_store_agree(setup, tmp_path, monkeypatch):
