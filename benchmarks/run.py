@@ -37,7 +37,9 @@ Operations (``--ops``, comma-separated groups; default all):
              ``validate()`` in a fresh process after the imports, opening the cached index included.
              Then ``untoc add --dry-run FILE`` and ``untoc add FILE`` (whole commands) on a copy of
              the data: ``--repeat`` different new meetings added one after another, each checked
-             against what the ones before it wrote (the cached index is carried forward).
+             against what the ones before it wrote (the cached index is carried forward), each
+             followed by ``untoc query wg-meetings`` (the query store carried forward), timed
+             against that query on the copy before any add (the store built from the files).
 ``full``     ``untoc --data DIR validate`` (whole graph), ``--full-repeat`` runs, capped at ``--op-cap``.
 ``closure``  OWL RL closure (owlrl, ``untoc_kg.reasoning.closure``) of ontology + data, at sizes up
              to ``--closure-max`` only, capped at ``--op-cap``.

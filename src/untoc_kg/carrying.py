@@ -73,8 +73,11 @@ def _records_to(root: Path, key: str) -> tuple[Path, list[Path]] | None:
 
 
 def carry_store(root: Path, key: str, on_rebuild=None) -> bool:
-    """Make ``store-<key>`` in ``root`` from an older store and the additions recorded since;
-    False, with nothing left behind, when the records lead to none or the copy fails."""
+    """Make ``store-<key>`` in ``root``, when it is missing, from an older store and the
+    additions recorded since; False, with nothing left behind, when it is there already, the
+    records lead to no store or the copy fails."""
+    if (root / f"store-{key}" / "COMPLETE").is_file() or not root.is_dir():
+        return False
     found = _records_to(root, key)
     if found is None:
         return False

@@ -639,11 +639,11 @@ def open_store(source: GraphSource, *, cache: bool = True, on_rebuild=None) -> o
         fill_store(store, source.graphs(shapes=True))
         return store
     key = source.fingerprint()
-    root = cache_dir()
-    if not (root / f"store-{key}" / "COMPLETE").is_file() and root.is_dir():
+    # checked here too, so that a warm query imports nothing more
+    if not (cache_dir() / f"store-{key}" / "COMPLETE").is_file():
         from .carrying import carry_store
 
-        carry_store(root, key, on_rebuild)  # after an add: the older store plus what it added
+        carry_store(cache_dir(), key, on_rebuild)  # after an add: the older store plus its additions
     return cached_store("store", key,
                         lambda st: fill_store(st, source.graphs(shapes=True), bulk=True), on_rebuild)
 
