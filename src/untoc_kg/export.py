@@ -3,24 +3,33 @@
 Quad formats (N-Quads, TriG) keep the ontology, the data, the shapes (and, with reasoning, the
 inferences) as separate named graphs; triple formats hold their union. Blank nodes are given
 canonical labels (RDFC-1.0) and lines are sorted, so the same graph always exports to the same bytes.
+The quads pass through ``canonical.CanonicalQuads`` as N-Quads lines, sorted in bounded runs, and
+N-Quads, N-Triples, TriG and RDF/XML are written as the lines come: no list of every quad is kept.
+Turtle (whose writer groups each subject's triples) and JSON-LD (rdflib) hold the graph in memory.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
 from . import __version__
 from .errors import InputError
-from .loading import GRAPH_DATA, GraphSource, read_quads
+from .canonical import CanonicalQuads, LineReader, triple_line, unique
+from .loading import GRAPH_DATA, GraphSource, read_nquads, read_quads
 from .namespaces import BASE, ID, PREFIXES
 from .turtle import write_turtle
 
 __all__ = ["EXPORT_FORMATS", "GRAPH_VOID", "DATASET", "dataset_quads", "void_description",
-           "build_context", "write_context", "load_context", "serialize", "export"]
+           "void_counts", "build_context", "write_context", "load_context", "serialize", "export",
+           "write_export", "canonical_lines"]
 
 EXPORT_FORMATS = {
     "turtle": ".ttl", "ntriples": ".nt", "nquads": ".nq", "trig": ".trig", "jsonld": ".jsonld",
@@ -48,8 +57,37 @@ def _int(n: int) -> ox.Literal:
     return ox.Literal(str(n), datatype=_n(XSD + "integer"))
 
 
-def void_description(quads: list[ox.Quad]) -> list[ox.Triple]:
-    """Title, licence, version, source and triple/entity counts of the dataset."""
+def void_counts(lines: Iterable[bytes]) -> tuple[int, Counter, Counter]:
+    """From sorted, unique N-Quads lines (named graphs): the number of distinct triples, and the
+    entities per class and the triples per property of the data graph (as N-Quads terms)."""
+    data = b"<" + GRAPH_DATA.encode() + b">"
+    rdf_type = b"<" + (RDF + "type").encode() + b">"
+    classes: Counter = Counter()
+    props: Counter = Counter()
+    triples = 0
+    last = None
+    for line in lines:
+        cut = line.rindex(b" <")
+        spo = line[:cut]
+        if spo != last:  # sorted: the same triple in several graphs comes in adjacent lines
+            triples += 1
+            last = spo
+        if line[cut + 1:-3] != data:
+            continue
+        s, p, o = spo.split(b" ", 2)
+        props[p] += 1
+        if p == rdf_type:
+            classes[o] += 1
+    return triples, classes, props
+
+
+def _term(text: bytes):
+    """One N-Quads term, parsed."""
+    return next(iter(ox.parse(b"<urn:s> <urn:p> " + text + b" .\n", ox.RdfFormat.N_TRIPLES))).object
+
+
+def void_description(triples: int, classes: Counter, props: Counter) -> list[ox.Triple]:
+    """Title, licence, version, source and triple/entity counts of the dataset (``void_counts``)."""
     d = _n(DATASET)
     t = lambda p, o: ox.Triple(d, _n(p), o)  # noqa: E731
     out = [
@@ -72,47 +110,49 @@ def void_description(quads: list[ox.Quad]) -> list[ox.Triple]:
         t(OWL + "versionInfo", ox.Literal(__version__)),
         t(VOID + "vocabulary", _n(BASE + "ontology")),
         t(VOID + "uriSpace", ox.Literal(ID)),
-        t(VOID + "triples", _int(len({(q.subject, q.predicate, q.object) for q in quads}))),
+        t(VOID + "triples", _int(triples)),
     ]
-    types = {(q.subject, q.object) for q in quads
-             if q.predicate.value == RDF + "type" and q.graph_name.value == GRAPH_DATA}
-    classes = Counter(cls for _, cls in types)
-    for i, (cls, n) in enumerate(sorted(classes.items(), key=lambda kv: kv[0].value)):
-        part = ox.BlankNode(f"class{i}")
-        out += [t(VOID + "classPartition", part),
-                ox.Triple(part, _n(VOID + "class"), cls),
-                ox.Triple(part, _n(VOID + "entities"), _int(n))]
-    props = Counter(q.predicate for q in quads if q.graph_name.value == GRAPH_DATA)
-    for i, (prop, n) in enumerate(sorted(props.items(), key=lambda kv: kv[0].value)):
-        part = ox.BlankNode(f"property{i}")
-        out += [t(VOID + "propertyPartition", part),
-                ox.Triple(part, _n(VOID + "property"), prop),
-                ox.Triple(part, _n(VOID + "triples"), _int(n))]
+    parts = (("class", "entities", classes), ("property", "triples", props))
+    for kind, counted, counter in parts:
+        terms = sorted(((_term(k), n) for k, n in counter.items()), key=lambda kv: kv[0].value)
+        for i, (term, n) in enumerate(terms):
+            part = ox.BlankNode(f"{kind}{i}")
+            out += [t(VOID + kind + "Partition", part),
+                    ox.Triple(part, _n(VOID + kind), term),
+                    ox.Triple(part, _n(VOID + counted), _int(n))]
     return out
 
 
-def dataset_quads(source: GraphSource, *, reasoning: bool = False, store=None) -> list[ox.Quad]:
-    """Every quad of the export: ontology, data, shapes, (inferred,) and the VoID graph."""
+def _describe(lines: Iterable[bytes]) -> list[ox.Quad]:
+    void = _n(GRAPH_VOID)
+    return [ox.Quad(t.subject, t.predicate, t.object, void)
+            for t in void_description(*void_counts(lines))]
+
+
+def canonical_lines(cq: CanonicalQuads, source: GraphSource, *, reasoning: bool = False,
+                    store=None) -> Iterator[bytes]:
+    """The export's N-Quads lines, VoID graph included, through ``cq`` (which owns the runs)."""
     if reasoning:
         from .reasoning import reasoned_store
 
         store = store or reasoned_store(source)
-    if store is not None:
-        quads = [q for q in store if not isinstance(q.graph_name, ox.DefaultGraph)]
-    else:
-        quads = []
+    if store is None:
         for graph, path in source.graphs(shapes=True):
-            quads += read_quads(path, graph)
-    quads = [q for q in quads if q.graph_name.value != GRAPH_VOID]
-    void = _n(GRAPH_VOID)
-    quads += [ox.Quad(t.subject, t.predicate, t.object, void) for t in void_description(quads)]
-    return quads
+            cq.add_nquads(read_nquads(path, graph))
+    else:
+        void = _n(GRAPH_VOID)
+        quads = (q for q in store if not isinstance(q.graph_name, ox.DefaultGraph)
+                 and q.graph_name != void)
+        while batch := list(itertools.islice(quads, 200_000)):
+            cq.add(batch)
+    return cq.lines(describe=_describe)
 
 
-def _canonical(quads: list[ox.Quad]) -> list[ox.Quad]:
-    dataset = ox.Dataset(quads)
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    return sorted(dataset, key=str)
+def dataset_quads(source: GraphSource, *, reasoning: bool = False, store=None) -> list[ox.Quad]:
+    """Every quad of the export: ontology, data, shapes, (inferred,) and the VoID graph."""
+    with CanonicalQuads() as cq:
+        lines = canonical_lines(cq, source, reasoning=reasoning, store=store)
+        return list(ox.parse(LineReader(lines), ox.RdfFormat.N_QUADS))
 
 
 def build_context(ontology_quads) -> dict:
@@ -177,33 +217,72 @@ def _sorted_arrays(node, key: str | None = None):
     return node
 
 
-def serialize(quads: list[ox.Quad], fmt: str, *, context: dict | None = None) -> bytes:
-    """Bytes of the quads in one of EXPORT_FORMATS (triple formats take the union)."""
+# Where serialize() puts default-graph quads (CONSTRUCT results): the sorted lines need a graph.
+_STAND_IN = b" <" + (BASE + "graph/default").encode() + b"> .\n"
+
+
+def _write_lines(lines: Iterator[bytes], fmt: str, out: BinaryIO, context: dict | None) -> None:
+    """Canonical N-Quads lines written to ``out`` in ``fmt`` (triple formats take the union)."""
+    if fmt == "nquads":
+        out.writelines(lines)
+        return
+    if fmt == "trig":
+        ox.serialize(ox.parse(LineReader(lines), ox.RdfFormat.N_QUADS), output=out,
+                     format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+        return
+    triples = unique(map(triple_line, lines))
+    if fmt == "ntriples":
+        out.writelines(triples)
+        return
+    parsed = ox.parse(LineReader(triples), ox.RdfFormat.N_TRIPLES)
+    if fmt == "xml":
+        ox.serialize(parsed, output=out, format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES)
+    elif fmt == "turtle":
+        out.write(write_turtle(parsed).encode("utf-8"))
+    else:
+        out.write(_jsonld(list(parsed), context or {"@context": {}}))
+
+
+def _check_format(fmt: str) -> None:
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    quads = _canonical(quads)
-    if fmt == "turtle":
-        return write_turtle(quads).encode("utf-8")
-    if fmt == "jsonld":
-        return _jsonld(quads, context or {"@context": {}})
-    prefixes = {k: v for k, v in PREFIXES.items()}
-    if fmt in QUAD_FORMATS:
-        ox_fmt = ox.RdfFormat.N_QUADS if fmt == "nquads" else ox.RdfFormat.TRIG
-        return ox.serialize(quads, format=ox_fmt, prefixes=None if fmt == "nquads" else prefixes)
-    triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads}, key=str)
-    ox_fmt = ox.RdfFormat.N_TRIPLES if fmt == "ntriples" else ox.RdfFormat.RDF_XML
-    return ox.serialize(triples, format=ox_fmt, prefixes=None if fmt == "ntriples" else prefixes)
+
+
+def serialize(quads: list[ox.Quad], fmt: str, *, context: dict | None = None) -> bytes:
+    """Bytes of the quads in one of EXPORT_FORMATS (triple formats take the union)."""
+    _check_format(fmt)
+    stand_in = _n(_STAND_IN[2:-4].decode())
+    named = [q if not isinstance(q.graph_name, ox.DefaultGraph)
+             else ox.Quad(q.subject, q.predicate, q.object, stand_in) for q in quads]
+    out = io.BytesIO()
+    with CanonicalQuads() as cq:
+        cq.add(named)
+        lines = cq.lines()
+        if fmt in QUAD_FORMATS:
+            lines = (line[:-len(_STAND_IN)] + b" .\n" if line.endswith(_STAND_IN) else line
+                     for line in lines)
+        _write_lines(lines, fmt, out, context)
+    return out.getvalue()
+
+
+def write_export(source: GraphSource, fmt: str, out: BinaryIO, *, reasoning: bool = False,
+                 store=None) -> None:
+    """Write the whole graph (with its VoID description) in ``fmt`` to the binary file ``out``.
+
+    Nothing is written before every file has been read and checked, so an input error leaves
+    ``out`` empty."""
+    _check_format(fmt)
+    context = load_context(source) if fmt == "jsonld" else None
+    with CanonicalQuads() as cq:
+        _write_lines(canonical_lines(cq, source, reasoning=reasoning, store=store), fmt, out,
+                     context)
 
 
 def export(source: GraphSource, fmt: str, *, reasoning: bool = False, store=None) -> bytes:
-    """The whole graph (with its VoID description) in ``fmt``."""
-    if fmt not in EXPORT_FORMATS:
-        raise InputError(f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    quads = dataset_quads(source, reasoning=reasoning, store=store)
-    context = None
-    if fmt == "jsonld":
-        context = load_context(source)
-    return serialize(quads, fmt, context=context)
+    """The whole graph (with its VoID description) in ``fmt``, as bytes (see ``write_export``)."""
+    out = io.BytesIO()
+    write_export(source, fmt, out, reasoning=reasoning, store=store)
+    return out.getvalue()
 
 
 def load_context(source: GraphSource) -> dict:

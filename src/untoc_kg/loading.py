@@ -46,6 +46,7 @@ from .errors import InputError, UntocError
 from .namespaces import BASE
 
 __all__ = [
+    "read_nquads",
     "GRAPH_ONTOLOGY",
     "GRAPH_DATA",
     "GRAPH_SHAPES",
@@ -472,6 +473,16 @@ def read_quads(path: Path, graph: str | None = None, *, base_iri: str | None = N
                 out = [ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]
     _check_terms(out, path)
     return out
+
+
+def read_nquads(path: Path, graph: str, *, data: bytes | None = None) -> bytes:
+    """The file's quads as N-Quads text in ``graph``, checked as ``read_quads`` checks them
+    (for the export, which sorts lines: no quad is rebuilt in Python to move it to its graph)."""
+    if format_for_path(path)[0].supports_datasets:
+        return ox.serialize(read_quads(path, graph, data=data), format=ox.RdfFormat.N_QUADS) or b""
+    text = ox.serialize(read_quads(path, data=data), format=ox.RdfFormat.N_TRIPLES) or b""
+    # a line break is always escaped inside a term, so " .\n" is only ever a line's end
+    return text.replace(b" .\n", b" <" + graph.encode() + b"> .\n")
 
 
 def check_quads(path: Path, *, base_iri: str | None = None, data: bytes | None = None) -> int:
