@@ -60,8 +60,8 @@ class CanonicalQuads:
     ...     lines = list(cq.lines())
     """
 
-    def __init__(self, *, run_lines: int = RUN_LINES, tmpdir: str | os.PathLike | None = None):
-        self._run_lines = run_lines
+    def __init__(self, *, run_lines: int | None = None, tmpdir: str | os.PathLike | None = None):
+        self._run_lines = run_lines or RUN_LINES
         self._tmpdir = tmpdir
         self._dir: tempfile.TemporaryDirectory | None = None
         self._runs: list[Path] = []

@@ -43,22 +43,41 @@ def _kg(ctx: click.Context):
 
 
 def _write(output: str | None, payload: bytes | str) -> None:
-    """Write to stdout, or atomically to a file (a temporary file renamed into place)."""
+    """Write to stdout, or atomically to a file (see ``_write_with``)."""
     data = payload.encode("utf-8") if isinstance(payload, str) else payload
+    _write_with(output, lambda fh: fh.write(data))
+
+
+def _write_with(output: str | None, write) -> None:
+    """Call ``write(binary file)`` on stdout, or on a temporary file beside ``output`` that is
+    renamed into place once complete: a failure (or Ctrl-C) leaves the old file as it was and no
+    temporary file behind. The new file gets the old one's permissions, or the umask's."""
     if not output or output == "-":
-        sys.stdout.buffer.write(data)
+        write(sys.stdout.buffer)
         sys.stdout.flush()
         return
-    import tempfile  # only when writing a file: it costs the query path startup time
+    import secrets  # only when writing a file: it costs the query path startup time
 
     target = Path(output)
+    tmp = target.with_name(f".{target.name}.untoc-{secrets.token_hex(6)}")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".untoc-", dir=target.parent if str(target.parent) else ".")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
+        # created as open() would (0o666 less the umask), not 0o600 as tempfile makes it
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise Failure(f"{output}: {exc.strerror or exc}", 2) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        try:
+            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+        except FileNotFoundError:
+            pass
+        os.replace(tmp, target)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise Failure(f"{output}: {exc.strerror or exc}", 2) from None
+        raise
     _note(f"wrote {target}")
 
 
@@ -350,7 +369,7 @@ def export_cmd(ctx, fmt, reasoning, output):
       untoc export --format trig -o untoc.trig
       untoc export --format jsonld --reasoning -o untoc.jsonld
     """
-    from .export import export
+    from .export import write_export
 
     kg = _kg(ctx)
     store = None
@@ -358,7 +377,8 @@ def export_cmd(ctx, fmt, reasoning, output):
         from .reasoning import reasoned_store
 
         store = reasoned_store(kg.source, on_rebuild=_note)
-    _write(output, export(kg.source, fmt, reasoning=reasoning, store=store))
+    _write_with(output, lambda fh: write_export(kg.source, fmt, fh, reasoning=reasoning,
+                                                 store=store))
 
 
 @cli.command("docs")

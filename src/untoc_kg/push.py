@@ -9,8 +9,10 @@ says which graphs were already replaced.
 from __future__ import annotations
 
 import re
+import tempfile
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -54,7 +56,8 @@ def push(source, store_url: str, *, query_url: str | None = None,
          on_progress=None) -> list[PushedGraph]:
     """Replace the ontology, data, shapes and VoID graphs on a Graph Store Protocol endpoint and
     check the triple count of each through the query endpoint. Returns what was pushed and counted."""
-    from .export import GRAPH_VOID, dataset_quads
+    from .canonical import CanonicalQuads, graph_of, triple_line
+    from .export import GRAPH_VOID, canonical_lines
     from .loading import GRAPH_DATA, GRAPH_ONTOLOGY, GRAPH_SHAPES
 
     check_url(store_url, "the store endpoint")
@@ -64,28 +67,32 @@ def push(source, store_url: str, *, query_url: str | None = None,
     progress = on_progress or (lambda message: None)
     http = HttpClient(auth, timeout)
 
-    by_graph: dict[str, set] = {}
-    for q in dataset_quads(source):
-        by_graph.setdefault(q.graph_name.value, set()).add(ox.Triple(q.subject, q.predicate, q.object))
-    plan = []
-    order = [GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_SHAPES, GRAPH_VOID]
-    for graph in sorted(by_graph, key=lambda g: (order.index(g) if g in order else len(order), g)):
-        local = graph[len(DEFAULT_GRAPH_PREFIX):] if graph.startswith(DEFAULT_GRAPH_PREFIX) else graph
-        target = graph_prefix + local if graph.startswith(DEFAULT_GRAPH_PREFIX) else graph
-        triples = sorted(by_graph[graph], key=str)
-        payload = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-        plan.append((target, len(triples), payload))
-
-    done: list[str] = []
-    for target, count, payload in plan:
+    # One pass over the export's sorted lines writes each graph's N-Triples to its own file; then
+    # one payload at a time is read and sent (its lines stay sorted and unique: canonical.py).
+    with tempfile.TemporaryDirectory(prefix="untoc-push-") as tmp, CanonicalQuads() as cq:
+        files: dict[bytes, tuple[Path, object]] = {}
+        counts: dict[bytes, int] = {}
         try:
-            http.request("PUT", _graph_url(store_url, target), body=payload,
-                         headers={"Content-Type": "application/n-triples"})
-        except RemoteError as exc:
-            already = (f"; already replaced: {', '.join(done)}" if done else "; no graph was changed")
-            raise RemoteError(f"push of <{target}> failed: {exc}{already}") from None
-        done.append(f"<{target}>")
-        progress(f"replaced <{target}>: {count} triples, {len(payload)} bytes")
+            for line in canonical_lines(cq, source):
+                graph = graph_of(line)
+                if graph not in files:
+                    path = Path(tmp) / f"graph{len(files)}.nt"
+                    files[graph] = (path, open(path, "wb"))  # noqa: SIM115 - closed below
+                    counts[graph] = 0
+                files[graph][1].write(triple_line(line))
+                counts[graph] += 1
+        finally:
+            for _, fh in files.values():
+                fh.close()
+        plan = []
+        order = [GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_SHAPES, GRAPH_VOID]
+        for raw in sorted(files, key=lambda g: (order.index(g.decode()) if g.decode() in order
+                                                else len(order), g)):
+            graph = raw.decode()
+            local = graph[len(DEFAULT_GRAPH_PREFIX):] if graph.startswith(DEFAULT_GRAPH_PREFIX) else graph
+            target = graph_prefix + local if graph.startswith(DEFAULT_GRAPH_PREFIX) else graph
+            plan.append((target, counts[raw], files[raw][0]))
+        sizes = _send(http, store_url, plan, progress)
 
     endpoint = RemoteEndpoint(query_url, auth=auth, timeout=timeout)
     values = " ".join(sparql_term(ox.NamedNode(t)) for t, _, _ in plan)
@@ -103,12 +110,30 @@ def push(source, store_url: str, *, query_url: str | None = None,
             raise RemoteError(f"{display_url(query_url)} sent an unreadable count for {g}") from None
     out = []
     wrong = []
-    for target, count, payload in plan:
+    for (target, count, _), size in zip(plan, sizes):
         got = found.get(target, 0)
         if got != count:
             wrong.append(f"<{target}> holds {got} triples, {count} were sent")
-        out.append(PushedGraph(target, count, len(payload), got))
+        out.append(PushedGraph(target, count, size, got))
     if wrong:
         raise RemoteError("verification failed: " + "; ".join(wrong)
                           + " (is --query-endpoint the same store?)")
     return out
+
+
+def _send(http: HttpClient, store_url: str, plan, progress) -> list[int]:
+    """PUT each graph's file, in order; the payload sizes."""
+    done: list[str] = []
+    sizes = []
+    for target, count, path in plan:
+        payload = path.read_bytes()
+        try:
+            http.request("PUT", _graph_url(store_url, target), body=payload,
+                         headers={"Content-Type": "application/n-triples"})
+        except RemoteError as exc:
+            already = (f"; already replaced: {', '.join(done)}" if done else "; no graph was changed")
+            raise RemoteError(f"push of <{target}> failed: {exc}{already}") from None
+        done.append(f"<{target}>")
+        sizes.append(len(payload))
+        progress(f"replaced <{target}>: {count} triples, {len(payload)} bytes")
+    return sizes
