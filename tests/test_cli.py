@@ -6,7 +6,9 @@ import csv
 import hashlib
 import io
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -424,6 +426,36 @@ def test_stats():
 def test_export_unknown_format():
     result = run("export", "--format", "yaml")
     assert result.exit_code == 2
+
+
+def test_export_file_is_the_stdout_bytes_with_ordinary_permissions(tmp_path):
+    """The file is created as any program's would be (umask), not private like a temp file; an
+    existing file keeps its mode when replaced."""
+    target = tmp_path / "g.nq"
+    old = os.umask(0o022)
+    try:
+        result = run("export", "-f", "nquads", "-o", str(target))
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert target.read_bytes() == run("export", "-f", "nquads").stdout_bytes
+    target.chmod(0o600)
+    assert run("export", "-f", "nquads", "-o", str(target)).exit_code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["g.nq"]
+
+
+def test_export_failure_keeps_the_old_file_and_leaves_nothing_behind(tmp_path, data_copy):
+    target = tmp_path / "out" / "g.ttl"
+    target.parent.mkdir()
+    target.write_bytes(b"old export\n")
+    (data_copy / "broken.ttl").write_text("<http://example.org/a> <http://example.org/b> .\n")
+    result = run("export", "-o", str(target), data=data_copy)
+    assert result.exit_code != 0
+    assert "broken.ttl" in result.output and len(result.output.strip().splitlines()) == 1
+    assert target.read_bytes() == b"old export\n"
+    assert [p.name for p in target.parent.iterdir()] == ["g.ttl"]
 
 
 def test_data_files_are_in_canonical_layout():
