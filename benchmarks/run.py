@@ -40,6 +40,10 @@ Operations (``--ops``, comma-separated groups; default all):
              against what the ones before it wrote (the cached index is carried forward), each
              followed by ``untoc query wg-meetings`` (the query store carried forward), timed
              against that query on the copy before any add (the store built from the files).
+``export``   ``untoc --data DIR export -f FMT -o FILE`` (whole command) for each of
+             ``--export-formats``, against rdflib parsing the same files into a Dataset and writing
+             N-Quads (the alternative a user has); pyoxigraph parsing and writing N-Quads as it
+             reads (no sorting, no canonical labels, no checks) is shown as the floor.
 ``full``     ``untoc --data DIR validate`` (whole graph), ``--full-repeat`` runs, capped at ``--op-cap``.
 ``closure``  OWL RL closure (owlrl, ``untoc_kg.reasoning.closure``) of ontology + data, at sizes up
              to ``--closure-max`` only, capped at ``--op-cap``.
@@ -150,6 +154,28 @@ def child(op: str, data_dir: str, options: dict) -> dict:
         return {"seconds": seconds, "quads": len(store) if op == "store-cold" else None, "ask": answer}
     if op in ("queries-oxigraph", "queries-memory", "queries-rdflib"):
         return _child_queries(op, data_dir, options)
+    if op == "export-oxigraph":  # the floor: parse and write N-Quads, no sorting, no canonical labels
+        import pyoxigraph as ox
+
+        source, _ = _files(data_dir)
+        t = time.perf_counter()
+        with open(options["out"], "wb") as fh:
+            for graph, path in source.graphs(shapes=True):
+                g = ox.NamedNode(graph)
+                ox.serialize((ox.Quad(q.subject, q.predicate, q.object, g)
+                              for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)),
+                             output=fh, format=ox.RdfFormat.N_QUADS)
+        return {"seconds": time.perf_counter() - t, "bytes": os.path.getsize(options["out"])}
+    if op == "export-rdflib":  # what a user of rdflib would write: a Dataset, one graph per part
+        import rdflib
+
+        source, _ = _files(data_dir)
+        t = time.perf_counter()
+        ds = rdflib.Dataset()
+        for graph, path in source.graphs(shapes=True):
+            ds.graph(rdflib.URIRef(graph)).parse(str(path), format="turtle")
+        ds.serialize(options["out"], format="nquads")
+        return {"seconds": time.perf_counter() - t, "bytes": os.path.getsize(options["out"])}
     if op == "entry-work":
         import pyshacl  # noqa: F401  (imports are not the validation work)
         import rdflib  # noqa: F401
@@ -611,6 +637,33 @@ def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> N
         shutil.rmtree(copy, ignore_errors=True)
         shutil.rmtree(add_env["UNTOC_CACHE_DIR"], ignore_errors=True)
 
+    if "export" in ops:
+        log("  export")
+        out = workdir / f"export-{label}"
+        res, t, rss, capped = repeated("export-rdflib", out=str(out))
+        alternative = table.add("export N-Quads: parse into a Dataset, serialize", size_text, "rdflib",
+                                len(res), t, rss, capped, op_cap,
+                                note=f"{res[0].get('bytes', 0):,} bytes; blank nodes as parsed, unsorted")
+        res, t, rss, capped = repeated("export-oxigraph", out=str(out))
+        table.add("export N-Quads: parse and serialize, streaming", size_text, "pyoxigraph", len(res), t,
+                  rss, capped, op_cap, versus=alternative,
+                  note=f"{res[0].get('bytes', 0):,} bytes; unsorted, no checks, no VoID: the floor")
+        for fmt in args.export_formats.split(","):
+            ms = []
+            for _ in range(R):
+                m = measure([untoc, "--data", str(data), "export", "-f", fmt, "-o", str(out)], op_cap, env)
+                if m["code"] != 0 and not m["capped"]:
+                    raise RuntimeError(f"export -f {fmt} failed: {m['stderr'][-1000:]}")
+                ms.append(m)
+                if m["capped"]:
+                    break
+            size_out = out.stat().st_size if out.exists() else 0
+            table.add(f"untoc export -f {fmt} -o FILE", size_text, "untoc", len(ms),
+                      [m["wall"] for m in ms if not m["capped"]], max(m["rss"] for m in ms),
+                      any(m["capped"] for m in ms), op_cap, versus=alternative,
+                      note=f"whole process; {size_out:,} bytes; canonical blank nodes, sorted, VoID")
+        out.unlink(missing_ok=True)
+
     if "closure" in ops:
         if size <= args.closure_max:
             log("  OWL RL closure")
@@ -635,7 +688,9 @@ def main(argv=None) -> int:
     ap.add_argument("--full-repeat", type=int, default=1, help="runs of whole-graph validation and closure")
     ap.add_argument("--cli-runs", type=int, default=10, help="runs of each CLI latency command")
     ap.add_argument("--closure-max", default="100k", help="largest size at which to run the OWL RL closure")
-    ap.add_argument("--ops", default="parse,queries,cli,serve,full,entry,closure",
+    ap.add_argument("--export-formats", default="nquads,ntriples,trig,turtle",
+                    help="formats of the export rows (comma-separated)")
+    ap.add_argument("--ops", default="parse,queries,cli,serve,full,entry,export,closure",
                     help="operation groups to run")
     ap.add_argument("--queries", default="", help="only these saved queries (comma-separated)")
     ap.add_argument("--workdir", help="where generated data and caches go (default: a temporary directory)")
@@ -655,7 +710,7 @@ def main(argv=None) -> int:
     if args.smoke:
         args.sizes, args.repeat, args.cap, args.op_cap, args.cli_runs = "2k", 1, 10.0, 60.0, 2
         args.ops = ",".join(o for o in args.ops.split(",")
-                            if o in ("parse", "queries", "cli", "serve", "entry"))
+                            if o in ("parse", "queries", "cli", "serve", "entry", "export"))
     sizes = [generate.parse_size(s) for s in args.sizes.split(",") if s.strip()]
     args.closure_max = generate.parse_size(args.closure_max)
     ops = {o.strip() for o in args.ops.split(",") if o.strip()}

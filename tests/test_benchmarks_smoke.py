@@ -87,3 +87,8 @@ def test_runner_smoke_prints_the_table(tmp_path):
     # the query after each add found its store carried forward (the runner checks what it said)
     assert any(line.startswith("| first query after an add: store carried forward |")
                and "vs untoc" in line for line in proc.stdout.splitlines())
+    # the export in each default format, against rdflib writing the same files as N-Quads
+    for fmt in ("nquads", "ntriples", "trig", "turtle"):
+        assert any(line.startswith(f"| untoc export -f {fmt} -o FILE |")
+                   and "vs rdflib" in line for line in proc.stdout.splitlines()), fmt
+    assert "| export N-Quads: parse and serialize, streaming |" in proc.stdout

@@ -2,13 +2,14 @@
 (by their bytes, which is the order of their text) and without duplicates.
 
 What the export writes and the push sends, so the same graph always gives the same bytes. The
-quads come in as batches of pyoxigraph quads and are turned into N-Quads lines at once. Lines
-without blank nodes are sorted in runs of at most ``run_lines`` lines; runs beyond the first are
-spilled to temporary files and merged. The lines that mention a blank node are canonicalized
-together by pyoxigraph: RDFC-1.0 labels depend only on the quads that mention blank nodes, so
-leaving the others out gives the labels the whole dataset would get, at a fraction of the cost.
-A line that merely contains ``_:`` in a literal or an IRI joins them; canonicalizing leaves it as
-it is.
+quads come in as N-Quads text (or pyoxigraph quads, written as such at once) and are only ever
+handled as lines. Lines without blank nodes are sorted in runs of at most ``RUN_LINES``; runs
+beyond the first are spilled to temporary files and merged. The lines that mention a blank node
+are kept in memory and relabelled by ``relabel``: RDFC-1.0 labels depend only on the quads that
+mention blank nodes, so leaving the others out gives the labels the whole dataset would get. A
+line that merely contains ``_:`` in a literal or an IRI joins them; relabelling leaves it as it
+is. The order of the bytes is the order of the text (UTF-8), and the one pyoxigraph's quads have
+when sorted by ``str``: a line is the quad's text and `` .\n``.
 """
 
 from __future__ import annotations
@@ -144,8 +145,8 @@ class CanonicalQuads:
                 yield from blank
 
             blank += _lines(describe(every_line()))
-        canonical = sorted(relabel(blank))
-        blank = None  # the lines are all that is needed now
+        canonical = relabel(blank)
+        canonical.sort()
         if again is None:
             yield from unique(heapq.merge(plain, canonical))
             return
@@ -165,28 +166,30 @@ def _terms(line: bytes) -> tuple[bytes, bytes, bytes, bytes]:
 
 
 def relabel(lines: list[bytes]) -> list[bytes]:
-    """The lines with their blank nodes given RDFC-1.0's canonical labels (``_:c14n0``, ...),
-    the labels pyoxigraph's ``Dataset.canonicalize`` gives (tests/test_canonical.py).
+    """Give the lines' blank nodes RDFC-1.0's canonical labels (``_:c14n0``, ...), in place; the
+    labels pyoxigraph's ``Dataset.canonicalize`` gives (tests/test_canonical.py).
 
     Written here because building a pyoxigraph ``Dataset`` costs about 7 microseconds a quad:
     most of an export's time at 1M. Graph names are IRIs here (``CanonicalQuads`` holds named
-    graphs), so only subjects and objects can be blank nodes."""
-    quads: dict[bytes, list[tuple[bytes, bytes, bytes, bytes]]] = {}
-    for line in lines:
-        quad = _terms(line)
-        s, _, o, _ = quad
+    graphs), so only subjects and objects can be blank nodes. Each node keeps the numbers of
+    the lines that mention it, not their terms: at 10M that is gigabytes less."""
+    mentions: dict[bytes, list[int]] = {}
+    for i, line in enumerate(lines):
+        s, _, rest = line.split(b" ", 2)
         if s.startswith(b"_:"):
-            quads.setdefault(s, []).append(quad)
-        if o.startswith(b"_:") and o != s:
-            quads.setdefault(o, []).append(quad)
-    if not quads:
+            mentions.setdefault(s, []).append(i)
+        if rest.startswith(b"_:"):
+            o = rest[:rest.index(b" ")]
+            if o != s:
+                mentions.setdefault(o, []).append(i)
+    if not mentions:
         return lines
-    labels = _Canonicalizer(quads).labels()
-    out = []
-    for line in lines:
+    labels = _Canonicalizer(lines, mentions).labels()
+    del mentions
+    for i, line in enumerate(lines):
         s, p, o, g = _terms(line)
-        out.append(b" ".join((labels.get(s, s), p, labels.get(o, o))) + g)
-    return out
+        lines[i] = b" ".join((labels.get(s, s), p, labels.get(o, o))) + g
+    return lines
 
 
 class _Issuer:
@@ -214,14 +217,15 @@ def _sha256(data: bytes) -> bytes:
 class _Canonicalizer:
     """RDFC-1.0 (W3C Recommendation, 2024), section 4.4 and the hashing algorithms it calls."""
 
-    def __init__(self, quads: dict[bytes, list[tuple[bytes, bytes, bytes, bytes]]]):
-        self.quads = quads
+    def __init__(self, lines: list[bytes], mentions: dict[bytes, list[int]]):
+        self.lines = lines
+        self.mentions = mentions
         self.canonical = _Issuer(b"c14n")
         self._first: dict[bytes, bytes] = {}
 
     def labels(self) -> dict[bytes, bytes]:
         by_hash: dict[bytes, list[bytes]] = {}
-        for node in self.quads:
+        for node in self.mentions:
             by_hash.setdefault(self.first_degree(node), []).append(node)
         shared = []
         for digest in sorted(by_hash):
@@ -243,13 +247,16 @@ class _Canonicalizer:
                     self.canonical.issue(node)
         return {node: b"_:" + label for node, label in self.canonical.issued.items()}
 
+    def quads(self, node: bytes) -> list[tuple[bytes, bytes, bytes, bytes]]:
+        return [_terms(self.lines[i]) for i in self.mentions[node]]
+
     def first_degree(self, node: bytes) -> bytes:
         """Hash First Degree Quads: the node's quads, itself written _:a, other blank nodes _:z."""
         digest = self._first.get(node)
         if digest is None:
             lines = sorted(b" ".join(
                 b"_:a" if t == node else b"_:z" if t.startswith(b"_:") else t for t in (s, p, o)) + g
-                for s, p, o, g in self.quads[node])
+                for s, p, o, g in self.quads(node))
             digest = self._first[node] = _sha256(b"".join(lines))
         return digest
 
@@ -266,7 +273,7 @@ class _Canonicalizer:
     def n_degree(self, node: bytes, issuer: _Issuer) -> tuple[bytes, _Issuer]:
         """Hash N-Degree Quads: the hash of the node's surroundings, and the issuer it leaves."""
         related: dict[bytes, list[bytes]] = {}
-        for s, p, o, _ in self.quads[node]:
+        for s, p, o, _ in self.quads(node):
             for term, position in ((s, b"s"), (o, b"o")):
                 if term != node and term.startswith(b"_:"):
                     digest = self.related(term, p, issuer, position)
