@@ -91,6 +91,68 @@ def test_push_twice_replaces(kg, oxigraph_server, pushed):
     assert _remote_counts(oxigraph_server) == local_counts(kg)
 
 
+BLANK_SUBJECTS = ("SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o "
+                  "FILTER(isBlank(?s)) } } GROUP BY ?g")
+
+
+def test_push_in_chunks_keeps_blank_nodes_whole(kg, oxigraph_server, pushed, monkeypatch):
+    """A graph larger than a request goes as a PUT and POSTs; a blank node's lines never straddle
+    two of them (its label would name two nodes on the server: more blank subjects remotely)."""
+    from untoc_kg import push
+
+    local = {row["g"].value: int(row["n"].value)
+             for row in RemoteEndpoint(oxigraph_server + "/query").query(BLANK_SUBJECTS).rows}
+    monkeypatch.setattr(push, "CHUNK_TRIPLES", 997)
+    result = run("push", "--endpoint", oxigraph_server + "/store")
+    assert result.exit_code == 0, result.output
+    assert "sent 997 of " in result.output  # progress of the data graph's first request
+    assert _remote_counts(oxigraph_server) == local_counts(kg)
+    remote = {row["g"].value: int(row["n"].value)
+              for row in RemoteEndpoint(oxigraph_server + "/query").query(BLANK_SUBJECTS).rows}
+    assert remote == local and remote["https://w3id.org/untoc/graph/data"] > 500
+
+
+def test_push_failing_between_chunks_says_what_the_graph_holds(oxigraph_server, pushed, monkeypatch):
+    from untoc_kg import push
+    from untoc_kg.errors import RemoteError
+
+    real = push.HttpClient.request
+
+    def failing_post(self, method, url, **kwargs):
+        if method == "POST":
+            raise RemoteError("the store went away")
+        return real(self, method, url, **kwargs)
+
+    monkeypatch.setattr(push, "CHUNK_TRIPLES", 1500)  # more than the ontology's triples
+    monkeypatch.setattr(push.HttpClient, "request", failing_post)
+    result = run("push", "--endpoint", oxigraph_server + "/store")
+    assert result.exit_code == 1
+    message = result.output.strip().splitlines()[-1]
+    assert "push of <https://w3id.org/untoc/graph/data> failed after 1500 of its" in message
+    assert "(it holds those now): the store went away" in message
+    assert "already replaced: <https://w3id.org/untoc/graph/ontology>" in message
+    monkeypatch.undo()
+    assert run("push", "--endpoint", oxigraph_server + "/store").exit_code == 0  # as before
+
+
+def test_payloads_keep_blank_node_components_together(tmp_path, monkeypatch):
+    from untoc_kg import push
+
+    lines = [b"<http://e/a> <http://e/p> _:x .\n", b"_:x <http://e/p> _:y .\n",
+             b'_:y <http://e/p> "_:z" .\n', b"_:w <http://e/p> <http://e/b> .\n",
+             b"<http://e/c> <http://e/p> \"_:not a node\" .\n"]
+    lines += [b"<http://e/s%d> <http://e/p> <http://e/o> .\n" % i for i in range(10)]
+    path = tmp_path / "g.nt"
+    path.write_bytes(b"".join(lines))
+    monkeypatch.setattr(push, "CHUNK_TRIPLES", 2)
+    payloads = list(push._payloads(path))
+    assert sorted(line for p in payloads for line in p.splitlines(keepends=True)) == sorted(lines)
+    labels = [{t for line in p.splitlines() for t in line.split(b" ")[:3] if t.startswith(b"_:")}
+              for p in payloads]
+    assert {b"_:x", b"_:y"} in labels  # x and y in one payload, with nothing else blank
+    assert all(not a & b for i, a in enumerate(labels) for b in labels[i + 1:])
+
+
 def test_push_graph_prefix(oxigraph_server, pushed):
     prefix = "http://example.org/untoc-test/"
     result = run("push", "--endpoint", oxigraph_server + "/store", "--graph-prefix", prefix)

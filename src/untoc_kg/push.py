@@ -1,7 +1,8 @@
 """Pushing the graph to another triple store by the SPARQL 1.1 Graph Store HTTP Protocol.
 
-``push`` replaces the ontology, data, shapes and VoID graphs of the store (one ``PUT ?graph=IRI`` of
-N-Triples per graph), then counts the triples of each graph through the store's query endpoint and
+``push`` replaces the ontology, data, shapes and VoID graphs of the store (a ``PUT ?graph=IRI`` of
+N-Triples per graph, then ``POST``s of the rest when a graph has more than ``CHUNK_TRIPLES``
+triples: one request of ten million made a store hold them all in one transaction), then counts the triples of each graph through the store's query endpoint and
 checks them against what was sent. Every failure is a ``RemoteError`` with a one-line message that
 says which graphs were already replaced.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 import tempfile
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +24,12 @@ from .namespaces import BASE
 from .remote import RemoteEndpoint
 from .sparqltext import sparql_term
 
-__all__ = ["push", "PushedGraph", "default_query_endpoint", "DEFAULT_GRAPH_PREFIX"]
+__all__ = ["push", "PushedGraph", "default_query_endpoint", "DEFAULT_GRAPH_PREFIX", "CHUNK_TRIPLES"]
 
 DEFAULT_GRAPH_PREFIX = BASE + "graph/"
+# Triples per request: at 10M a single PUT of the data graph kept `oxigraph serve` busy for over
+# 20 minutes, growing past 11 GB (docs/performance.md).
+CHUNK_TRIPLES = 500_000
 
 
 @dataclass(frozen=True)
@@ -121,19 +126,82 @@ def push(source, store_url: str, *, query_url: str | None = None,
     return out
 
 
+def _payloads(path: Path) -> Iterator[bytes]:
+    """A graph's N-Triples file in payloads of about ``CHUNK_TRIPLES`` lines. A blank node label
+    names one node only within one request, so the lines that share blank nodes (a component of
+    them, as a reified statement's five lines) always go in the same payload."""
+    chunk: list[bytes] = []
+    blank: list[bytes] = []
+    with open(path, "rb") as fh:
+        for line in fh:
+            (blank if b"_:" in line else chunk).append(line)
+            if len(chunk) >= CHUNK_TRIPLES:
+                yield b"".join(chunk)
+                chunk = []
+    for group in _components(blank):
+        if chunk and len(chunk) + len(group) > CHUNK_TRIPLES:
+            yield b"".join(chunk)
+            chunk = []
+        chunk += group
+    if chunk:
+        yield b"".join(chunk)
+
+
+def _components(lines: list[bytes]) -> list[list[bytes]]:
+    """The lines grouped by the connected components of their blank nodes (union-find)."""
+    parent: dict[bytes, bytes] = {}
+
+    def find(node: bytes) -> bytes:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    keys = []
+    for line in lines:
+        s, _, rest = line.split(b" ", 2)
+        o = rest[:rest.index(b" ")] if rest.startswith(b"_:") else None
+        nodes = [n for n in (s if s.startswith(b"_:") else None, o) if n is not None]
+        if len(nodes) == 2:
+            a, b = find(nodes[0]), find(nodes[1])
+            if a != b:
+                parent[a] = b
+        keys.append(nodes[0] if nodes else None)
+    groups: dict[bytes, list[bytes]] = {}
+    alone = []
+    for line, key in zip(lines, keys):
+        if key is None:  # "_:" only inside a literal or an IRI
+            alone.append([line])
+        else:
+            groups.setdefault(find(key), []).append(line)
+    return [*groups.values(), *alone]
+
+
 def _send(http: HttpClient, store_url: str, plan, progress) -> list[int]:
-    """PUT each graph's file, in order; the payload sizes."""
+    """Each graph's file, in order: PUT its first payload (replacing the graph), POST the others
+    (adding to it). The bytes sent per graph."""
     done: list[str] = []
     sizes = []
+    headers = {"Content-Type": "application/n-triples"}
     for target, count, path in plan:
-        payload = path.read_bytes()
-        try:
-            http.request("PUT", _graph_url(store_url, target), body=payload,
-                         headers={"Content-Type": "application/n-triples"})
-        except RemoteError as exc:
-            already = (f"; already replaced: {', '.join(done)}" if done else "; no graph was changed")
-            raise RemoteError(f"push of <{target}> failed: {exc}{already}") from None
+        sent = size = 0
+        for i, payload in enumerate(_payloads(path) if count else [b""]):
+            try:
+                http.request("PUT" if i == 0 else "POST", _graph_url(store_url, target),
+                             body=payload, headers=headers)
+            except RemoteError as exc:
+                if i:
+                    raise RemoteError(f"push of <{target}> failed after {sent} of its {count} triples "
+                                      f"(it holds those now): {exc}"
+                                      + (f"; already replaced: {', '.join(done)}" if done else "")
+                                      ) from None
+                already = (f"; already replaced: {', '.join(done)}" if done else "; no graph was changed")
+                raise RemoteError(f"push of <{target}> failed: {exc}{already}") from None
+            sent += payload.count(b"\n")
+            size += len(payload)
+            if sent < count:
+                progress(f"sent {sent} of {count} triples of <{target}>")
         done.append(f"<{target}>")
-        sizes.append(len(payload))
-        progress(f"replaced <{target}>: {count} triples, {len(payload)} bytes")
+        sizes.append(size)
+        progress(f"replaced <{target}>: {count} triples, {size} bytes")
     return sizes
