@@ -455,7 +455,8 @@ def serve_cmd(ctx, host, port, timeout, max_rows):
 @click.pass_context
 def push_cmd(ctx, endpoint, query_endpoint, graph_prefix, user, password, token, timeout):
     """Load ontology, data, shapes and the VoID description into a triple store, one named graph
-    each (HTTP PUT, replacing each graph), then verify the triple counts through its query endpoint.
+    each (HTTP PUT, replacing each graph; POSTs after it for a large one), then verify the
+    triple counts through its query endpoint.
 
     \b
     Example:
