@@ -188,3 +188,24 @@ def test_every_format_is_written_from_the_lines(kg):
     assert all(data.values())
     quads = list(ox.parse(data["nquads"], ox.RdfFormat.N_QUADS))
     assert ours(quads) == data["nquads"].splitlines(keepends=True)
+
+
+def test_every_input_format_lands_in_the_data_graph(tmp_path):
+    """read_nquads moves each file's triples into its graph as text; quad formats' own graphs
+    are merged into it, as read_quads does. (data/ holds Turtle; entries may be any format.)"""
+    data = tmp_path / "data"
+    data.mkdir()
+    e = "http://example.org/"
+    (data / "a.ttl").write_text(f"<{e}a> <{e}p> _:x . _:x <{e}p> \"t\"@en .\n")
+    (data / "b.nq").write_text(f"<{e}b> <{e}p> <{e}o> <{e}elsewhere> .\n<{e}b> <{e}p> \"d\" .\n")
+    (data / "c.trig").write_text(f"<{e}g> {{ <{e}c> <{e}p> <{e}o> }}\n")
+    (data / "d.rdf").write_text(
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://example.org/">'
+        f'<rdf:Description rdf:about="{e}d"><e:p>x</e:p></rdf:Description></rdf:RDF>')
+    (data / "e.jsonld").write_text(f'{{"@id": "{e}e", "{e}p": "y"}}')
+    source = GraphSource.default(data).with_extra(sorted(data.glob("[b-e].*")))
+    quads = list(ox.parse(export(source, "nquads"), ox.RdfFormat.N_QUADS))
+    mine = {(q.subject.value, q.graph_name.value) for q in quads
+            if q.predicate.value == e + "p" and isinstance(q.subject, ox.NamedNode)}
+    assert mine == {(e + s, GRAPH_DATA) for s in "abcde"}
+    assert sum(1 for q in quads if q.predicate.value == e + "p") == 7
