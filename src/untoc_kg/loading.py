@@ -46,7 +46,6 @@ from .errors import InputError, UntocError
 from .namespaces import BASE
 
 __all__ = [
-    "read_nquads",
     "GRAPH_ONTOLOGY",
     "GRAPH_DATA",
     "GRAPH_SHAPES",
@@ -59,6 +58,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "read_input",
     "read_quads",
+    "read_nquads",
     "check_quads",
     "fill_store",
     "read_rdflib",
