@@ -446,6 +446,29 @@ def test_export_file_is_the_stdout_bytes_with_ordinary_permissions(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["g.nq"]
 
 
+def test_export_disk_full_keeps_the_old_file(tmp_path, monkeypatch):
+    """A write that fails part way (here: the disk fills after the first lines) is one line, exit
+    2, and leaves the file as it was, with no temporary file beside it."""
+    import errno
+
+    from untoc_kg import export
+
+    target = tmp_path / "g.nq"
+    target.write_bytes(b"old export\n")
+    real = export._write_lines
+
+    def filling(lines, fmt, out, context):
+        real(lines, fmt, out, context)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(export, "_write_lines", filling)
+    result = run("export", "-f", "nquads", "-o", str(target))
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {target}: No space left on device"
+    assert target.read_bytes() == b"old export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.nq"]
+
+
 def test_export_failure_keeps_the_old_file_and_leaves_nothing_behind(tmp_path, data_copy):
     target = tmp_path / "out" / "g.ttl"
     target.parent.mkdir()
