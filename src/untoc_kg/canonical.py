@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-__all__ = ["CanonicalQuads", "RUN_LINES", "unique", "graph_of", "triple_line", "relabel",
-           "LineReader"]
+__all__ = ["CanonicalQuads", "RUN_LINES", "unique", "graph_of", "triple_line", "blank_nodes",
+           "relabel", "LineReader"]
 
 # About 200 bytes a line in memory (the bytes object and its slot): 400 MB a run.
 RUN_LINES = 2_000_000
@@ -51,6 +51,18 @@ def triple_line(line: bytes) -> bytes:
     return line[:line.rindex(b" <")] + b" .\n"
 
 
+def blank_nodes(line: bytes) -> list[bytes]:
+    """The blank nodes of an N-Quads or N-Triples line (graph names are IRIs here): its subject
+    and its object when they are blank, each once."""
+    s, _, rest = line.split(b" ", 2)
+    nodes = [s] if s.startswith(b"_:") else []
+    if rest.startswith(b"_:"):
+        o = rest[:rest.index(b" ")]
+        if o != s:
+            nodes.append(o)
+    return nodes
+
+
 class CanonicalQuads:
     """Collects quads (all in named graphs), then gives their canonical lines once.
 
@@ -61,8 +73,7 @@ class CanonicalQuads:
     ...     lines = list(cq.lines())
     """
 
-    def __init__(self, *, run_lines: int | None = None, tmpdir: str | os.PathLike | None = None):
-        self._run_lines = run_lines or RUN_LINES
+    def __init__(self, *, tmpdir: str | os.PathLike | None = None):
         self._tmpdir = tmpdir
         self._dir: tempfile.TemporaryDirectory | None = None
         self._runs: list[Path] = []
@@ -91,7 +102,7 @@ class CanonicalQuads:
         plain, blank = self._plain, self._blank
         for line in text.splitlines(keepends=True):
             (blank if b"_:" in line else plain).append(line)
-        if len(self._plain) >= self._run_lines:
+        if len(self._plain) >= RUN_LINES:
             self._spill(self._plain)
             self._plain = []
 
@@ -175,13 +186,8 @@ def relabel(lines: list[bytes]) -> list[bytes]:
     the lines that mention it, not their terms: at 10M that is gigabytes less."""
     mentions: dict[bytes, list[int]] = {}
     for i, line in enumerate(lines):
-        s, _, rest = line.split(b" ", 2)
-        if s.startswith(b"_:"):
-            mentions.setdefault(s, []).append(i)
-        if rest.startswith(b"_:"):
-            o = rest[:rest.index(b" ")]
-            if o != s:
-                mentions.setdefault(o, []).append(i)
+        for node in blank_nodes(line):
+            mentions.setdefault(node, []).append(i)
     if not mentions:
         return lines
     labels = _Canonicalizer(lines, mentions).labels()

@@ -650,11 +650,12 @@ def open_store(source: GraphSource, *, cache: bool = True, on_rebuild=None) -> o
         fill_store(store, source.graphs(shapes=True))
         return store
     key = source.fingerprint()
+    root = cache_dir()
     # checked here too, so that a warm query imports nothing more
-    if not (cache_dir() / f"store-{key}" / "COMPLETE").is_file():
+    if not (root / f"store-{key}" / "COMPLETE").is_file():
         from .carrying import carry_store
 
-        carry_store(cache_dir(), key, on_rebuild)  # after an add: the older store plus its additions
+        carry_store(root, key, on_rebuild)  # after an add: the older store plus its additions
     return cached_store("store", key,
                         lambda st: fill_store(st, source.graphs(shapes=True), bulk=True), on_rebuild)
 

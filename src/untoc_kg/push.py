@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .canonical import CanonicalQuads, blank_nodes, graph_of, triple_line
 from .errors import RemoteError
 from .httpclient import Auth, HttpClient, check_url, display_url
 from .namespaces import BASE
@@ -61,7 +62,6 @@ def push(source, store_url: str, *, query_url: str | None = None,
          on_progress=None) -> list[PushedGraph]:
     """Replace the ontology, data, shapes and VoID graphs on a Graph Store Protocol endpoint and
     check the triple count of each through the query endpoint. Returns what was pushed and counted."""
-    from .canonical import CanonicalQuads, graph_of, triple_line
     from .export import GRAPH_VOID, canonical_lines
     from .loading import GRAPH_DATA, GRAPH_ONTOLOGY, GRAPH_SHAPES
 
@@ -159,9 +159,7 @@ def _components(lines: list[bytes]) -> list[list[bytes]]:
 
     keys = []
     for line in lines:
-        s, _, rest = line.split(b" ", 2)
-        o = rest[:rest.index(b" ")] if rest.startswith(b"_:") else None
-        nodes = [n for n in (s if s.startswith(b"_:") else None, o) if n is not None]
+        nodes = blank_nodes(line)
         if len(nodes) == 2:
             a, b = find(nodes[0]), find(nodes[1])
             if a != b:
