@@ -52,7 +52,8 @@ from collections import defaultdict
 
 import pyoxigraph as ox
 
-__all__ = ["UNSUPPORTED", "Unsupported", "unsupported", "count", "materialise", "reachable"]
+__all__ = ["UNSUPPORTED", "Unsupported", "unsupported", "count", "extend", "materialise",
+           "reachable"]
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -359,12 +360,47 @@ def materialise(store: ox.Store, graph: str, *, check=None, on_round=None) -> in
     missing = unsupported(store)
     if missing:
         raise Unsupported(", ".join(missing))
-    compiled = _compile(store)
+    return _rounds(store, graph, _compile(store), None, check, on_round)
+
+
+def extend(store: ox.Store, graph: str, quads, *, check=None, on_round=None) -> int:
+    """Add ``quads`` to a store whose graph ``graph`` holds the closure ``materialise`` made of
+    its other named graphs, and bring that closure up to date; how many triples it then has.
+
+    Only the consequences of the new triples are looked for: the rules run semi-naively from
+    them, as from any round's new triples, since everything else was closed already (the rules
+    only add). A new triple the closure held is a stated one now and leaves ``graph``. When the
+    new triples change the T-box (a new subclass, say), the old triples may have consequences
+    of their own under it, and the rounds start from everything instead. ``check`` and
+    ``on_round`` as for ``materialise``; on ``Unsupported`` the store holds the new triples and
+    an incomplete closure: throw it away.
+    """
+    quads = list(quads)
+    delta = ox.NamedNode(_R + "delta")
+    before = _compile(store)
+    store.extend(quads)
+    store.extend(ox.Quad(q.subject, q.predicate, q.object, delta) for q in quads)
+    try:
+        store.update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{delta.value}> "
+                     f"{{ ?s ?p ?o }} GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        missing = unsupported(store)
+        if missing:
+            raise Unsupported(", ".join(missing))
+        compiled = _compile(store)
+        start = [delta.value] if compiled == before else None
+        return _rounds(store, graph, compiled, start, check, on_round)
+    finally:
+        store.update(f"DROP SILENT GRAPH <{delta.value}>")
+
+
+def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round) -> int:
+    """The rounds of ``materialise`` to a fixpoint, from the T-box ``compiled``: from the triples
+    of the graphs ``start`` (their consequences only; None: from all triples)."""
     _start(store, compiled, graph)
     # Round 1 reads everything and writes the one-triple rules' output straight into ``graph``
     # (the bulk of the work: copying it would cost as much again); later rounds read and write
     # small graphs of their own, added to ``graph`` at the end.
-    single = joins = changed = None
+    single = joins = changed = start
     before, scratch, rounds = count(store, graph), [], 0
     while True:
         rounds += 1
