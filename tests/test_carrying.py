@@ -1,6 +1,7 @@
 """After ``untoc add`` the next query adds the recorded triples to a copy of the older store
-instead of loading every file again: the store it ends with must hold what a store built from the
-files holds, and anything other than an add must still lead to a build from the files."""
+instead of loading every file again (and the next query with reasoning extends the older closure
+from them): the store it ends with must hold what a store built from the files holds, and
+anything other than an add must still lead to a build from the files."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pyoxigraph as ox
 import pytest
 
 from untoc_kg.adding import add
+from untoc_kg.errors import ReasoningLimitError
 from untoc_kg.loading import GraphSource, open_store
+from untoc_kg.reasoning import reasoned_store
 
 ROOT = Path(__file__).resolve().parent.parent
 NEW_MEETING = ROOT / "tests" / "fixtures" / "entries" / "new-meeting.ttl"
@@ -173,3 +176,111 @@ def test_queries_racing_to_carry_the_store_agree(setup, tmp_path, monkeypatch):
     assert {int(out) for out, _ in outs} == {fresh[1]}
     monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
     assert _content(open_store(source)) == fresh
+
+
+# ---- the closure's store (``untoc query --reasoning``) is carried forward too --------------------
+
+REASONED = "the graph changed: adding the {} triple(s) of the last {} to the reasoned cache"
+
+
+def _canonical(store: ox.Store) -> set:
+    """The store's quads with canonical blank-node labels (each build labels them anew)."""
+    dataset = ox.Dataset(list(store))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return set(dataset)
+
+
+def _fresh_closure(data: Path, tmp_path: Path, monkeypatch) -> set:
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(tmp_path / "fresh-closure"))
+    shutil.rmtree(tmp_path / "fresh-closure", ignore_errors=True)
+    notes: list[str] = []
+    closure = _canonical(reasoned_store(GraphSource.default(data), on_rebuild=notes.append))
+    assert notes == ["building the reasoned cache"]
+    return closure
+
+
+@pytest.fixture
+def closed(setup):
+    """``setup``, with the closure's store of the data cached as well."""
+    data, cache = setup
+    notes: list[str] = []
+    reasoned_store(GraphSource.default(data), on_rebuild=notes.append)
+    assert notes == ["building the reasoned cache"]
+    return data, cache
+
+
+def test_the_closure_after_adds_is_carried_forward(closed, tmp_path, monkeypatch):
+    """Two adds, then a query with reasoning: the rules extend the cached closure from the new
+    triples, and the store holds what the closure computed from the files holds."""
+    data, cache = closed
+    assert add(GraphSource.default(data), [NEW_MEETING]).count == 20
+    second = add(GraphSource.default(data), [_second_meeting(tmp_path)]).count
+    notes: list[str] = []
+    source = GraphSource.default(data)
+    carried = _canonical(reasoned_store(source, on_rebuild=notes.append))
+    assert notes == [REASONED.format(20 + second, "2 adds")]
+    assert sorted(p.name for p in cache.glob("reasoned-*")) == [
+        f"reasoned-{source.fingerprint()}-rules"]
+    assert not list(cache.glob(".carry-*"))
+    # the query store was not carried yet: the records stay for it
+    assert len(list(cache.glob("added-*.nq"))) == 2
+    inferred = ox.NamedNode("https://w3id.org/untoc/graph/inferred")
+    meeting = ox.NamedNode("https://w3id.org/untoc/id/meeting/wg-ic-8")
+    assert any(q.subject == meeting and q.graph_name == inferred for q in carried)
+    assert carried == _fresh_closure(data, tmp_path, monkeypatch)
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    notes.clear()
+    assert _canonical(reasoned_store(source, on_rebuild=notes.append)) == carried and notes == []
+
+
+@pytest.mark.parametrize("first", ["store", "reasoned"])
+def test_each_store_is_carried_by_the_same_records(first, closed, tmp_path, monkeypatch):
+    """The records of an add stay until both stores that can use them have; then they go."""
+    data, cache = closed
+    add(GraphSource.default(data), [NEW_MEETING])
+    source = GraphSource.default(data)
+    notes: list[str] = []
+    opened = {"store": lambda: open_store(source, on_rebuild=notes.append),
+              "reasoned": lambda: reasoned_store(source, on_rebuild=notes.append)}
+    second = "reasoned" if first == "store" else "store"
+    opened[first]()
+    assert len(list(cache.glob("added-*.nq"))) == 1
+    opened[second]()
+    assert notes == [REASONED.format(20, "add").replace("reasoned", kind)
+                     for kind in (first, second)]
+    assert not list(cache.glob("added-*.nq"))
+    assert sorted(p.name.split("-")[1] for p in cache.glob("*-*") if p.is_dir()) == [
+        source.fingerprint()] * 2
+
+
+def test_a_closure_the_rules_cannot_extend_is_computed_from_the_files(closed, tmp_path,
+                                                                        monkeypatch):
+    """A record whose triples need another reasoner (a restriction, here written into the
+    record by hand): the carried copy is thrown away and the closure built from the files."""
+    data, cache = closed
+    add(GraphSource.default(data), [NEW_MEETING])
+    (record,) = cache.glob("added-*.nq")
+    with open(record, "a", encoding="utf-8") as fh:
+        fh.write("<https://example.org/R> <http://www.w3.org/2002/07/owl#onProperty> "
+                 "<https://example.org/p> <https://w3id.org/untoc/graph/data> .\n")
+    notes: list[str] = []
+    source = GraphSource.default(data)
+    built = _canonical(reasoned_store(source, on_rebuild=notes.append))
+    assert notes == [REASONED.format(21, "add"), "the graph changed: rebuilding the reasoned cache"]
+    assert not list(cache.glob(".carry-*"))
+    assert built == _fresh_closure(data, tmp_path, monkeypatch)
+
+
+def test_a_carried_closure_over_its_budget_is_refused_and_not_kept(closed, monkeypatch):
+    data, cache = closed
+    add(GraphSource.default(data), [NEW_MEETING])
+    source = GraphSource.default(data)
+    monkeypatch.setenv("UNTOC_REASONING_MAX_INFERRED", "1000")
+    notes: list[str] = []
+    with pytest.raises(ReasoningLimitError, match="more than the limit of 1,000 inferred"):
+        reasoned_store(source, on_rebuild=notes.append)
+    assert notes == [REASONED.format(20, "add")]  # refused while extending, not built again
+    assert sorted(p.name for p in cache.glob("reasoned-*")) == [
+        next(p.name for p in cache.glob("reasoned-*"))]  # the older one only
+    assert source.fingerprint() not in next(cache.glob("reasoned-*")).name
+    assert not list(cache.glob(".carry-*"))

@@ -21,31 +21,51 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-__all__ = ["record_addition", "carry_store"]
+__all__ = ["record_addition", "carry", "carry_store"]
 
 _CHAIN = 1000  # records followed back at most (each add is one)
+
+
+def _key_of(directory: Path) -> str | None:
+    """The content key of a complete cached store (``store-<key>``, ``reasoned-<key>-<engine>``)."""
+    parts = directory.name.split("-")
+    if len(parts) < 2 or not (directory / "COMPLETE").is_file():
+        return None
+    return parts[1]
+
+
+def _prune(root: Path) -> set[str]:
+    """Remove the records that cannot lead from a store that exists (of any kind) any more; the
+    content keys the others lead from or to, the stores' own among them."""
+    reach = {k for d in root.glob("*-*") if d.is_dir() and (k := _key_of(d))}
+    leads: dict[str, list[tuple[str, Path]]] = {}
+    for record in root.glob("added-*.nq"):
+        parts = record.name[:-len(".nq")].split("-")
+        if len(parts) == 3:
+            leads.setdefault(parts[1], []).append((parts[2], record))
+    todo = list(reach)
+    while todo:
+        for after, _ in leads.get(todo.pop(), ()):
+            if after not in reach:
+                reach.add(after)
+                todo.append(after)
+    for before, records in leads.items():
+        if before not in reach:
+            for _, record in records:
+                record.unlink(missing_ok=True)
+    return reach
 
 
 def record_addition(root: Path, before: str, after: str, quads) -> None:
     """Note in the cache ``root`` that the content keyed ``after`` is the one keyed ``before``
     plus ``quads``; best effort: without it the next query builds its store from the files.
 
-    Records that cannot lead to a store any more are removed: with no store for ``before`` and
-    no records from one, none can be made (the content keyed ``before`` is gone), so nothing is
-    written either."""
-    keep: set[Path] = set()
-    if not (root / f"store-{before}" / "COMPLETE").is_file():
-        found = _records_to(root, before)
-        keep = set(found[1]) if found else set()
-        if not found:
-            before = None
-    for record in root.glob("added-*.nq"):
-        if record not in keep:
-            record.unlink(missing_ok=True)
-    if before is None:
+    A record is kept while it can lead from a cached store (the query store, the closure's) to a
+    content not cached yet: with no store for ``before`` and no records from one, none can be
+    made (the content keyed ``before`` is gone), so nothing is written."""
+    if not root.is_dir() or before not in _prune(root):
         return
     try:
-        root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".added-", dir=root)
     except OSError:
         return
@@ -57,9 +77,9 @@ def record_addition(root: Path, before: str, after: str, quads) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def _records_to(root: Path, key: str) -> tuple[Path, list[Path]] | None:
-    """The existing store the records lead back from ``key`` to, and the records in the order
-    they were written; None when they lead to no store."""
+def _records_to(root: Path, name: str, key: str) -> tuple[Path, list[Path]] | None:
+    """The existing store named ``name`` (a template: ``store-{}``) the records lead back from
+    ``key`` to, and the records in the order they were written; None when they lead to none."""
     chain: list[Path] = []
     while len(chain) < _CHAIN:
         found = sorted(root.glob(f"added-*-{key}.nq"))
@@ -67,18 +87,23 @@ def _records_to(root: Path, key: str) -> tuple[Path, list[Path]] | None:
             return None
         chain.append(found[0])
         key = found[0].name[len("added-"):-len(f"-{key}.nq")]
-        if (root / f"store-{key}" / "COMPLETE").is_file():
-            return root / f"store-{key}", chain[::-1]
+        if (root / name.format(key) / "COMPLETE").is_file():
+            return root / name.format(key), chain[::-1]
     return None
 
 
-def carry_store(root: Path, key: str, on_rebuild=None) -> bool:
-    """Make ``store-<key>`` in ``root``, when it is missing, from an older store and the
-    additions recorded since; False, with nothing left behind, when it is there already, the
-    records lead to no store or the copy fails."""
-    if (root / f"store-{key}" / "COMPLETE").is_file() or not root.is_dir():
+def carry(root: Path, name: str, key: str, extend, on_rebuild=None) -> bool:
+    """Make the store ``name.format(key)`` in ``root``, when it is missing, from an older store
+    of that name and the additions recorded since; False, with nothing left behind, when it is
+    there already, the records lead to no store, or the copy or ``extend`` fails.
+
+    ``extend(directory, records, quads)`` brings the copy in ``directory`` (closed) up to date
+    with the records (paths, oldest first) holding ``quads``; it returns False when it cannot
+    (the store is then built from the files), and what it raises, other than ``OSError`` and
+    ``RuntimeError``, goes to the caller after the copy is removed."""
+    if (root / name.format(key) / "COMPLETE").is_file() or not root.is_dir():
         return False
-    found = _records_to(root, key)
+    found = _records_to(root, name, key)
     if found is None:
         return False
     base, records = found
@@ -87,21 +112,18 @@ def carry_store(root: Path, key: str, on_rebuild=None) -> bool:
     except (OSError, SyntaxError, ValueError):  # a damaged record
         return False
     if on_rebuild:
+        kind = name.split("-")[0]
         on_rebuild(f"the graph changed: adding the {len(quads)} triple(s) of the last "
-                   f"{'add' if len(records) == 1 else f'{len(records)} adds'} to the store cache")
+                   f"{'add' if len(records) == 1 else f'{len(records)} adds'} to the {kind} cache")
     work = None
     try:
-        work = Path(tempfile.mkdtemp(prefix=".store-", dir=root))
+        work = Path(tempfile.mkdtemp(prefix=".carry-", dir=root))
         copy = work / "store"
         ox.Store.read_only(str(base)).backup(str(copy))
-        store = ox.Store(str(copy))
-        try:
-            store.extend(quads)
-            store.flush()
-        finally:
-            del store  # closed before its directory is moved
+        if not extend(copy, records, quads):
+            return False
         (copy / "COMPLETE").write_text(key)
-        os.replace(copy, root / f"store-{key}")
+        os.replace(copy, root / name.format(key))
     # no room; another process got there first, or removed the older store while it was being
     # copied (RocksDB reports files gone from under it as corruption: RuntimeError)
     except (OSError, RuntimeError):
@@ -109,9 +131,23 @@ def carry_store(root: Path, key: str, on_rebuild=None) -> bool:
     finally:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
-    for old in root.glob("store-*"):
-        if old.name != f"store-{key}":
+    for old in root.glob(name.format("*")):
+        if old.name != name.format(key):
             shutil.rmtree(old, ignore_errors=True)
-    for record in root.glob("added-*.nq"):  # what led here is used; none can lead further yet
-        record.unlink(missing_ok=True)
+    _prune(root)  # what led here from this kind's store is used; another kind's may still need it
     return True
+
+
+def _add_quads(directory: Path, records, quads) -> bool:
+    store = ox.Store(str(directory))
+    try:
+        store.extend(quads)
+        store.flush()
+    finally:
+        del store  # closed before its directory is moved
+    return True
+
+
+def carry_store(root: Path, key: str, on_rebuild=None) -> bool:
+    """``carry`` for the query store (``store-<key>``): the recorded triples are added to it."""
+    return carry(root, "store-{}", key, _add_quads, on_rebuild)

@@ -68,7 +68,8 @@ import pyoxigraph as ox
 
 from . import rules
 from .errors import InputError, ReasoningLimitError, UntocError
-from .loading import GRAPH_DATA, GRAPH_SHAPES, GraphSource, cached_store, fill_store, read_quads
+from .loading import (GRAPH_DATA, GRAPH_SHAPES, GraphSource, cache_dir, cached_store, fill_store,
+                      read_quads)
 
 __all__ = ["GRAPH_INFERRED", "ENGINES", "Budget", "closure", "inferred_triples", "reason",
            "reasoned_store"]
@@ -370,15 +371,20 @@ def closure(graph, *, engine: str = "rules", budget: Budget | None = None):
 # ---- the closure in a worker process, within the whole budget ------------------------------------
 
 
-def _special(store: ox.Store) -> set:
-    """The triples ``_growth_bound`` looks at: owl:sameAs, transitive properties and their links."""
+def _special(store: ox.Store, skip: str | None = None) -> set:
+    """The triples ``_growth_bound`` looks at: owl:sameAs, transitive properties and their links
+    (not those of the graph ``skip``)."""
     rdf_type, same_as = ox.NamedNode(_RDF_TYPE), ox.NamedNode(_OWL + "sameAs")
     transitive = ox.NamedNode(_OWL + "TransitiveProperty")
-    props = {q.subject for q in store.quads_for_pattern(None, rdf_type, transitive, None)}
-    out = {(p, rdf_type, transitive) for p in props}
-    for p in (same_as, *props):
-        out.update((q.subject, q.predicate, q.object)
-                   for q in store.quads_for_pattern(None, p, None, None))
+    skip = ox.NamedNode(skip) if skip else None
+
+    def triples(p, o=None):
+        return {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, p, o, None)
+                if q.graph_name != skip}
+
+    out = triples(rdf_type, transitive)
+    for p in (same_as, *{s for s, _, _ in out}):
+        out |= triples(p)
     return out
 
 
@@ -420,6 +426,33 @@ def _materialise(graphs, out: str, budget: Budget, engine: str = "rules") -> dic
     return {"input": n_input, "inferred": n_inferred, "engine": used}
 
 
+def _extend(directory: str, records: list[str], shapes: str, budget: Budget) -> dict:
+    """Bring the cached closure store in ``directory`` (``reasoned_store``'s) up to date with the
+    triples recorded by adds (``records``, N-Quads of the data graph): the rules from the new
+    triples only (``rules.extend``), within the budget. ``{"carried": False}`` when the rules
+    cannot do it (the store is then thrown away and the closure computed from the files)."""
+    store = ox.Store(directory)
+    try:
+        # the closure is of ontology and data; the shapes are put back after
+        store.update(f"DROP SILENT GRAPH <{GRAPH_SHAPES}>")
+        quads = [q for r in records for q in ox.parse(path=r, format=ox.RdfFormat.N_QUADS)]
+        n_input = len(store) - rules.count(store, GRAPH_INFERRED) + len(quads)
+        budget.check_input(n_input)
+        _precheck(budget, _special(store, GRAPH_INFERRED)
+                  | {(q.subject, q.predicate, q.object) for q in quads}, n_input)
+        try:
+            n_inferred = rules.extend(store, GRAPH_INFERRED, quads,
+                                      check=lambda n: budget.check_inferred(n, n_input))
+        except rules.Unsupported:
+            return {"carried": False}
+        budget.check_inferred(n_inferred, n_input)
+        store.extend(read_quads(Path(shapes), GRAPH_SHAPES))
+        store.flush()
+    finally:
+        del store  # closed before the caller moves its directory
+    return {"carried": True, "input": n_input, "inferred": n_inferred}
+
+
 def _work() -> None:
     """Worker process (``python -m untoc_kg.reasoning``): the job as JSON on stdin, the answer
     as one JSON object on stdout."""
@@ -431,7 +464,11 @@ def _work() -> None:
     # SIGALRM's default action ends the process: a worker whose caller was killed stops too
     signal.setitimer(signal.ITIMER_REAL, budget.seconds + 5)
     try:
-        answer = {"kind": "ok", "counts": _materialise(job["graphs"], job["out"], budget, engine)}
+        if "extend" in job:
+            counts = _extend(job["extend"], job["records"], job["shapes"], budget)
+        else:
+            counts = _materialise(job["graphs"], job["out"], budget, engine)
+        answer = {"kind": "ok", "counts": counts}
     except InputError as exc:
         answer = {"kind": "input", "message": str(exc)}
     except ReasoningLimitError as exc:
@@ -446,13 +483,18 @@ def _work() -> None:
 
 
 def _run(graphs, out: str, budget: Budget, engine: str = "rules") -> dict:
-    """``_materialise`` in a worker process, killed when it passes the time limit.
+    """``_materialise`` in a worker process, killed when it passes the time limit."""
+    return _in_worker({"graphs": graphs, "out": out, "engine": engine}, budget)
+
+
+def _in_worker(job: dict, budget: Budget) -> dict:
+    """The worker's answer to ``job`` (``_work``), within the budget.
 
     A plain subprocess rather than multiprocessing: nothing depends on how the caller's main
     module is written, and its stderr (Rust panics and allocation failures write there) is
     dropped so the caller reports one line.
     """
-    job = json.dumps({"graphs": graphs, "out": out, "budget": asdict(budget), "engine": engine})
+    job = json.dumps({**job, "budget": asdict(budget)})
     package_parent = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ, RUST_BACKTRACE="0",
                PYTHONPATH=os.pathsep.join(filter(None, [package_parent,
@@ -535,9 +577,20 @@ def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
         store = ox.Store()
         fill(store)
         return store
+    key = source.fingerprint()
+    if engine == "rules" and not (cache_dir() / f"reasoned-{key}-rules" / "COMPLETE").is_file():
+        from .carrying import carry
+
+        def extend(directory, records, quads) -> bool:
+            job = {"extend": str(directory), "records": [str(r) for r in records],
+                   "shapes": str(source.shapes_file)}
+            return _in_worker(job, budget or Budget.from_env())["carried"]
+
+        # after an add: the closure of the content before it, extended by the rules
+        carry(cache_dir(), "reasoned-{}-rules", key, extend, on_rebuild)
     # the engine is part of the key: a cache built by another engine (or before the rules were
     # the default) is rebuilt, not reused
-    return cached_store("reasoned", f"{source.fingerprint()}-{engine}", fill, on_rebuild)
+    return cached_store("reasoned", f"{key}-{engine}", fill, on_rebuild)
 
 
 if __name__ == "__main__":
