@@ -38,8 +38,10 @@ Operations (``--ops``, comma-separated groups; default all):
              Then ``untoc add --dry-run FILE`` and ``untoc add FILE`` (whole commands) on a copy of
              the data: ``--repeat`` different new meetings added one after another, each checked
              against what the ones before it wrote (the cached index is carried forward), each
-             followed by ``untoc query wg-meetings`` (the query store carried forward), timed
-             against that query on the copy before any add (the store built from the files).
+             followed by ``untoc query wg-meetings`` (the query store carried forward) and by
+             ``untoc query wg-meetings --reasoning`` (the closure's store carried forward: the
+             rules extend it from the added triples), each timed against the same query on the
+             copy before any add (the store, or the closure, built from the files).
 ``export``   ``untoc --data DIR export -f FMT -o FILE`` (whole command) for each of
              ``--export-formats``, against rdflib parsing the same files into a Dataset and writing
              N-Quads (the alternative a user has); pyoxigraph parsing and writing N-Quads as it
@@ -603,9 +605,12 @@ def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> N
         add_env = dict(env, UNTOC_CACHE_DIR=str(workdir / f"cache-add-{label}"))
         dry = [untoc, "--data", str(copy), "add", "--dry-run", str(entries[0])]
         query = [untoc, "--data", str(copy), "query", "wg-meetings"]
+        reasoned = query + ["--reasoning"]
         measure(dry, op_cap, add_env)  # warm caches
         built = [measure(query, op_cap, add_env)]  # the store of the copy, from its files
+        closed = [measure(reasoned, op_cap, add_env)]  # and the closure's
         after_add: list[dict] = []
+        closed_after_add: list[dict] = []
         for what, commands in (("add one new entry, dry run (untoc add --dry-run FILE)", [dry] * R),
                                ("add one new entry (untoc add FILE), one after another",
                                 [[untoc, "--data", str(copy), "add", str(e)] for e in entries])):
@@ -617,23 +622,31 @@ def bench_size(size: int, args, table: Table, workdir: Path, ops: set[str]) -> N
                 ms.append(m)
                 if m["capped"]:
                     break
-                if "--dry-run" not in cmd:  # the query store is carried forward, not rebuilt
-                    after_add.append(measure(query, op_cap, add_env))
-                    if "adding the" not in after_add[-1]["stderr"]:
-                        raise RuntimeError("the query after an add did not carry the store: "
-                                           + after_add[-1]["stderr"][-500:])
+                if "--dry-run" not in cmd:  # both stores are carried forward, not rebuilt
+                    for q, ms_after in ((query, after_add), (reasoned, closed_after_add)):
+                        ms_after.append(measure(q, op_cap, add_env))
+                        if "adding the" not in ms_after[-1]["stderr"]:
+                            raise RuntimeError(f"{' '.join(q[3:])} after an add did not carry "
+                                               f"its store: {ms_after[-1]['stderr'][-500:]}")
             table.add(what, size_text, "untoc", len(ms), [m["wall"] for m in ms if not m["capped"]],
                       max(m["rss"] for m in ms), any(m["capped"] for m in ms), op_cap,
                       note="whole process; new meetings made from " + ENTRY.name)
-        for what, ms, note in (
+        from_files = None
+        for what, ms, note, carried in (
                 ("first query after a change: store built from the files", built,
-                 "untoc query wg-meetings on a copy of the data, its own cache"),
+                 "untoc query wg-meetings on a copy of the data, its own cache", False),
                 ("first query after an add: store carried forward", after_add,
-                 "untoc query wg-meetings after each add above")):
+                 "untoc query wg-meetings after each add above", True),
+                ("first query with reasoning after a change: closure built from the files", closed,
+                 "untoc query wg-meetings --reasoning, before the adds", False),
+                ("first query with reasoning after an add: closure carried forward",
+                 closed_after_add, "untoc query wg-meetings --reasoning after each add and query "
+                 "above (the rules extend the closure from the added triples)", True)):
             row = table.add(what, size_text, "untoc", len(ms),
                             [m["wall"] for m in ms if not m["capped"]], max(m["rss"] for m in ms),
                             any(m["capped"] for m in ms), op_cap,
-                            versus=row if ms is after_add else None, note="whole process; " + note)
+                            versus=from_files if carried else None, note="whole process; " + note)
+            from_files = row  # each carried row is compared with the row built before it
         shutil.rmtree(copy, ignore_errors=True)
         shutil.rmtree(add_env["UNTOC_CACHE_DIR"], ignore_errors=True)
 

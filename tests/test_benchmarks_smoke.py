@@ -84,9 +84,12 @@ def test_runner_smoke_prints_the_table(tmp_path):
                 "add one new entry (untoc add FILE), one after another",
                 "first query after a change: store built from the files"):
         assert f"| {row}" in proc.stdout, row
-    # the query after each add found its store carried forward (the runner checks what it said)
-    assert any(line.startswith("| first query after an add: store carried forward |")
-               and "vs untoc" in line for line in proc.stdout.splitlines())
+    # the queries after each add found their stores carried forward (the runner checks what
+    # they said)
+    for row in ("first query after an add: store carried forward",
+                "first query with reasoning after an add: closure carried forward"):
+        assert any(line.startswith(f"| {row} |") and "vs untoc" in line
+                   for line in proc.stdout.splitlines()), row
     # the export in each default format, against rdflib writing the same files as N-Quads
     for fmt in ("nquads", "ntriples", "trig", "turtle"):
         assert any(line.startswith(f"| untoc export -f {fmt} -o FILE |")
