@@ -1,4 +1,4 @@
-"""Carrying the on-disk query store forward after ``untoc add``, instead of building it again.
+"""Carrying the on-disk stores forward after ``untoc add``, instead of building them again.
 
 An add changes the data files, so their fingerprint, so the key of the cached store: the next query
 would load every file again (about 10 s at a million triples). But the add knows exactly what
@@ -6,7 +6,10 @@ changed: triples added to the data graph. It records them in the cache (``record
 ``added-<before>-<after>.nq``; the next ``open_store`` for ``<after>`` that finds no store of its
 own follows those records back to a store that exists (several adds may have run between two
 queries), copies it, the copy's files being hard links to the old ones, and adds the recorded
-triples (``carry_store``): tens of milliseconds at that size.
+triples (``carry_store``): tens of milliseconds at that size. The closure's store
+(``reasoning.reasoned_store``) is carried by the same records (``carry``): its copy is extended by
+the rules from the recorded triples. A record is kept while a store of either kind can still use
+it, and removed once none can.
 
 Only an add writes records, and only for the data it wrote; any other change (an edited file, a
 changed shape) leaves no record from the store that exists, and the store is built from the files.

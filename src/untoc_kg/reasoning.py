@@ -13,6 +13,11 @@ reasonable differs from owlrl in one more family that says nothing: it types eve
 ``owl:Thing``, including the reified statements, which owlrl and the rules do only for instances
 of declared classes (see tests/test_reasoning.py and tests/test_rules.py).
 
+After ``untoc add`` the cached closure is not computed again: the worker extends a copy of the
+older one from the triples the add recorded (``rules.extend``, ``carrying.carry``), within the
+same budget; where the rules cannot (the add brings a construct they lack, or the older closure
+was ``reasonable``'s, which the same checks find) the closure is computed from the files.
+
 pyoxigraph and reasonable hand plain literals back as ``xsd:string``-typed ones (RDF 1.1 makes
 them the same term; rdflib does not), so the inferences given as rdflib triples
 (``inferred_triples``) are normalised to rdflib's plain form before they are compared with the
