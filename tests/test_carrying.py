@@ -284,3 +284,27 @@ def test_a_carried_closure_over_its_budget_is_refused_and_not_kept(closed, monke
         next(p.name for p in cache.glob("reasoned-*"))]  # the older one only
     assert source.fingerprint() not in next(cache.glob("reasoned-*")).name
     assert not list(cache.glob(".carry-*"))
+
+
+def test_a_closure_made_by_reasonable_is_not_extended_by_the_rules(setup, tmp_path, monkeypatch):
+    """A functional property with two literal values sends the first closure to reasonable
+    (tests/test_rules.py); the rules must not extend that one (reasonable types every subject
+    owl:Thing, the rules do not), and the conflict, still there, sends the next to the files."""
+    data, cache = setup
+    (data / "conflict.ttl").write_text(
+        "<https://example.org/code> a <http://www.w3.org/2002/07/owl#FunctionalProperty> .\n"
+        '<https://example.org/a> <https://example.org/code> "1", "2" .\n', encoding="utf-8")
+    notes: list[str] = []
+    reasoned_store(GraphSource.default(data), on_rebuild=notes.append)
+    add(GraphSource.default(data), [NEW_MEETING])
+    source = GraphSource.default(data)
+    built = _canonical(reasoned_store(source, on_rebuild=notes.append))
+    assert notes == [BUILT.replace("store", "reasoned"), REASONED.format(20, "add"),
+                     "the graph changed: rebuilding the reasoned cache"]
+    # reasonable's mark: a subject of no declared class typed owl:Thing (the rules would not)
+    thing = ox.Quad(ox.NamedNode("https://example.org/a"),
+                    ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                    ox.NamedNode("http://www.w3.org/2002/07/owl#Thing"),
+                    ox.NamedNode("https://w3id.org/untoc/graph/inferred"))
+    assert thing in built
+    assert built == _fresh_closure(data, tmp_path, monkeypatch)
