@@ -308,3 +308,58 @@ def test_a_closure_made_by_reasonable_is_not_extended_by_the_rules(setup, tmp_pa
                     ox.NamedNode("https://w3id.org/untoc/graph/inferred"))
     assert thing in built
     assert built == _fresh_closure(data, tmp_path, monkeypatch)
+
+
+# ---- a cache built while the files change is not kept under the key read before ------------------
+
+
+def _edit_once(path: Path, real):
+    """``real`` (a function reading the files), editing ``path`` after its first call: another
+    process changing the graph while a cache of it is being built."""
+    calls = []
+
+    def wrapper(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not calls:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write('\nplace:vienna rdfs:comment "edited meanwhile"@en .\n')
+        calls.append(1)
+        return result
+
+    return wrapper
+
+
+def test_a_store_built_while_the_files_change_is_not_kept(tmp_path, monkeypatch):
+    import untoc_kg.loading as loading
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    other = cache / "store-0123456789abcdef0123456789abcdef"  # e.g. one an add carried forward
+    other.mkdir()
+    (other / "COMPLETE").write_text("0123456789abcdef0123456789abcdef")
+    monkeypatch.setattr(loading, "fill_store", _edit_once(data / "places.ttl", loading.fill_store))
+    store = open_store(GraphSource.default(data))
+    assert sorted(p.name for p in cache.iterdir() if "store" in p.name) == [other.name]
+    # built again in memory from the files as they are now
+    assert any("edited meanwhile" in str(q.object) for q in store)
+
+
+def test_an_index_built_while_the_files_change_is_not_kept(tmp_path, monkeypatch):
+    import untoc_kg.validation as validation
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    other = cache / "index-0123456789abcdef0123456789abcdef.sqlite"
+    other.write_bytes(b"")
+    monkeypatch.setattr(validation, "read_quads", _edit_once(data / "places.ttl",
+                                                             validation.read_quads))
+    index = validation.graph_index(GraphSource.default(data))
+    assert sorted(p.name for p in cache.glob("*index-*")) == [other.name]
+    vienna = ox.NamedNode("https://w3id.org/untoc/id/place/vienna")
+    assert any("edited meanwhile" in o.value for _, _, o in index.match(s=vienna))

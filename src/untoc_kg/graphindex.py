@@ -44,9 +44,11 @@ class GraphIndex:
         self._nodes: dict[str, ox.NamedNode | ox.BlankNode] = {}
 
     @classmethod
-    def cached(cls, path: Path, quads) -> "GraphIndex":
+    def cached(cls, path: Path, quads, current=None) -> "GraphIndex":
         """The index at ``path``, built from ``quads()`` when missing or not ours; in memory when
-        the cache cannot be written."""
+        the cache cannot be written, or when ``current()``, asked after the build, says the files
+        changed meanwhile (an add in another process: what was read may be some of each content,
+        and the index the add carried forward must stay)."""
         if path.is_file():
             try:
                 db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
@@ -66,6 +68,9 @@ class GraphIndex:
             return cls(_built(":memory:", quads()))
         try:
             _built(tmp, quads()).close()
+            if current is not None and not current():
+                Path(tmp).unlink(missing_ok=True)
+                return cls(_built(":memory:", quads()))
             stem = path.name.split("-", 1)[0]
             for old in [*path.parent.glob(f"{stem}-*"), *path.parent.glob("literals-*")]:
                 if old != path and old.is_file():  # older keys, and the index earlier versions kept

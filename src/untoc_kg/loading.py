@@ -657,7 +657,8 @@ def open_store(source: GraphSource, *, cache: bool = True, on_rebuild=None) -> o
 
         carry_store(root, key, on_rebuild)  # after an add: the older store plus its additions
     return cached_store("store", key,
-                        lambda st: fill_store(st, source.graphs(shapes=True), bulk=True), on_rebuild)
+                        lambda st: fill_store(st, source.graphs(shapes=True), bulk=True), on_rebuild,
+                        current=lambda: source.fingerprint() == key)
 
 
 class HeldStore:
@@ -676,12 +677,16 @@ class HeldStore:
         return self._held[1]
 
 
-def cached_store(kind: str, key: str, fill, on_rebuild=None) -> ox.Store:
+def cached_store(kind: str, key: str, fill, on_rebuild=None, current=None) -> ox.Store:
     """An on-disk store named ``kind``-``key`` in the cache, built by ``fill(store)`` when missing.
 
     It is built in a temporary directory and renamed into place, so concurrent processes never see
     a half-built store; older stores of the same kind are removed. Without a writable cache (no
-    directory, a full disk, a file-size limit) the store is built in memory instead.
+    directory, a full disk, a file-size limit) the store is built in memory instead. ``current()``,
+    asked after the build, says whether the files still have the content keyed ``key``: when they
+    changed meanwhile (an add in another process), what was read may be some of each content, so
+    it is not kept under either key, nor are the other stores removed (the add may have carried
+    one forward); the store is built again in memory, from the files as they are now.
     """
     root = cache_dir()
     target = root / f"{kind}-{key}"
@@ -701,7 +706,8 @@ def cached_store(kind: str, key: str, fill, on_rebuild=None) -> ox.Store:
         fill(store)
         return store
     try:
-        if not _build_on_disk(tmp, key, fill):  # the disk cannot hold it: nothing of it is kept
+        # the disk cannot hold it, or the files changed while it was built: nothing of it is kept
+        if not _build_on_disk(tmp, key, fill) or (current is not None and not current()):
             shutil.rmtree(tmp, ignore_errors=True)
             store = ox.Store()
             fill(store)

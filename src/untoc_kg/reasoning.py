@@ -595,7 +595,8 @@ def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
         carry(cache_dir(), "reasoned-{}-rules", key, extend, on_rebuild)
     # the engine is part of the key: a cache built by another engine (or before the rules were
     # the default) is rebuilt, not reused
-    return cached_store("reasoned", f"{key}-{engine}", fill, on_rebuild)
+    return cached_store("reasoned", f"{key}-{engine}", fill, on_rebuild,
+                        current=lambda: source.fingerprint() == key)
 
 
 if __name__ == "__main__":

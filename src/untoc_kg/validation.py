@@ -534,7 +534,8 @@ def graph_index(source: GraphSource, on_rebuild=None):
     extra files), keyed on their content like the query store."""
     from .graphindex import GraphIndex
 
-    path = _index_path(source.fingerprint())
+    key = source.fingerprint()
+    path = _index_path(key)
     if on_rebuild and not path.is_file():
         on_rebuild("building the graph index for entries")
 
@@ -542,7 +543,7 @@ def graph_index(source: GraphSource, on_rebuild=None):
         for graph, file in source.graphs():
             yield from read_quads(file, graph)
 
-    return GraphIndex.cached(path, quads)
+    return GraphIndex.cached(path, quads, current=lambda: source.fingerprint() == key)
 
 
 def carry_graph_index(before: str, after: str, added: list[ox.Quad]) -> None:
