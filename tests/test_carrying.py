@@ -363,3 +363,26 @@ def test_an_index_built_while_the_files_change_is_not_kept(tmp_path, monkeypatch
     assert sorted(p.name for p in cache.glob("*index-*")) == [other.name]
     vienna = ox.NamedNode("https://w3id.org/untoc/id/place/vienna")
     assert any("edited meanwhile" in o.value for _, _, o in index.match(s=vienna))
+
+
+def test_a_failed_extension_falls_back_to_the_files(closed, tmp_path, monkeypatch):
+    """The worker failing while it extends the copy (anything but a budget refusal): the copy is
+    thrown away and the closure computed from the files, as if there were no record."""
+    import untoc_kg.reasoning as reasoning
+    from untoc_kg.errors import UntocError
+
+    data, cache = closed
+    add(GraphSource.default(data), [NEW_MEETING])
+    real = reasoning._in_worker
+
+    def failing(job, budget):
+        if "extend" in job:
+            raise UntocError("the reasoner failed: simulated")
+        return real(job, budget)
+
+    monkeypatch.setattr(reasoning, "_in_worker", failing)
+    notes: list[str] = []
+    built = _canonical(reasoned_store(GraphSource.default(data), on_rebuild=notes.append))
+    assert notes == [REASONED.format(20, "add"), "the graph changed: rebuilding the reasoned cache"]
+    assert not list(cache.glob(".carry-*"))
+    assert built == _fresh_closure(data, tmp_path, monkeypatch)

@@ -589,7 +589,12 @@ def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
         def extend(directory, records, quads) -> bool:
             job = {"extend": str(directory), "records": [str(r) for r in records],
                    "shapes": str(source.shapes_file)}
-            return _in_worker(job, budget or Budget.from_env())["carried"]
+            try:
+                return _in_worker(job, budget or Budget.from_env())["carried"]
+            except (ReasoningLimitError, InputError):  # the closure from the files would be too
+                raise
+            except UntocError:  # the worker failed otherwise: the closure from the files
+                return False
 
         # after an add: the closure of the content before it, extended by the rules
         carry(cache_dir(), "reasoned-{}-rules", key, extend, on_rebuild)
