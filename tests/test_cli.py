@@ -469,6 +469,33 @@ def test_export_disk_full_keeps_the_old_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["g.nq"]
 
 
+@pytest.mark.parametrize("error, message", [
+    (MemoryError(), "Error: out of memory"),
+    (SystemError("error return without exception set"),
+     "Error: the engine failed (error return without exception set), as it does when memory runs "
+     "out"),
+])
+def test_export_out_of_memory_is_one_line_and_keeps_the_old_file(tmp_path, monkeypatch, error,
+                                                                  message):
+    """Found with a JSON-LD export of 1M triples under a 1.5 GiB address-space limit: a
+    traceback. Running out of memory shows as either exception (which one varies)."""
+    from untoc_kg import export
+
+    target = tmp_path / "g.jsonld"
+    target.write_bytes(b"old export\n")
+
+    def exhausted(lines, fmt, out, context):
+        out.write(b"{")
+        raise error
+
+    monkeypatch.setattr(export, "_write_lines", exhausted)
+    result = run("export", "-f", "jsonld", "-o", str(target))
+    assert result.exit_code == 1
+    assert result.output.strip() == message
+    assert target.read_bytes() == b"old export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.jsonld"]
+
+
 def test_export_failure_keeps_the_old_file_and_leaves_nothing_behind(tmp_path, data_copy):
     target = tmp_path / "out" / "g.ttl"
     target.parent.mkdir()

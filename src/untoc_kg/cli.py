@@ -89,6 +89,13 @@ class _Group(click.Group):
             raise _fail(exc) from None
         except KeyboardInterrupt:
             raise Failure("interrupted", 130) from None
+        # Running out of memory (a JSON-LD or Turtle export of 10M triples holds the graph) shows
+        # as MemoryError, or as SystemError when the engine's bindings fail to allocate.
+        except MemoryError:
+            raise Failure("out of memory", 1) from None
+        except SystemError as exc:
+            raise Failure(f"the engine failed ({' '.join(str(exc).split())}), as it does when "
+                          "memory runs out", 1) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
