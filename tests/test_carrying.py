@@ -61,12 +61,20 @@ def _second_meeting(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def setup(tmp_path, monkeypatch):
-    """A copy of the data, and a cache holding its store."""
+def fresh(tmp_path, monkeypatch):
+    """A copy of the data and an empty cache."""
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
     cache = tmp_path / "cache"
+    cache.mkdir()
     monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    return data, cache
+
+
+@pytest.fixture
+def setup(fresh):
+    """A copy of the data, and a cache holding its store."""
+    data, cache = fresh
     notes: list[str] = []
     open_store(GraphSource.default(data), on_rebuild=notes.append)
     assert notes == [BUILT]
@@ -108,13 +116,9 @@ def test_a_damaged_record_builds_from_the_files(setup, tmp_path, monkeypatch):
     _built_from_files(data, tmp_path, monkeypatch)
 
 
-def test_no_record_without_a_store_to_carry(tmp_path, monkeypatch):
+def test_no_record_without_a_store_to_carry(fresh):
     """An add with no store of the content before it cached: a record could lead nowhere."""
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data)
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
-    (cache).mkdir()
+    data, cache = fresh
     (cache / "added-0-1.nq").write_text("")  # left over from a content that is gone
     add(GraphSource.default(data), [NEW_MEETING])
     assert not list(cache.glob("added-*"))
@@ -329,14 +333,10 @@ def _edit_once(path: Path, real):
     return wrapper
 
 
-def test_a_store_built_while_the_files_change_is_not_kept(tmp_path, monkeypatch):
+def test_a_store_built_while_the_files_change_is_not_kept(fresh, monkeypatch):
     import untoc_kg.loading as loading
 
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data)
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    data, cache = fresh
     other = cache / "store-0123456789abcdef0123456789abcdef"  # e.g. one an add carried forward
     other.mkdir()
     (other / "COMPLETE").write_text("0123456789abcdef0123456789abcdef")
@@ -347,14 +347,10 @@ def test_a_store_built_while_the_files_change_is_not_kept(tmp_path, monkeypatch)
     assert any("edited meanwhile" in str(q.object) for q in store)
 
 
-def test_an_index_built_while_the_files_change_is_not_kept(tmp_path, monkeypatch):
+def test_an_index_built_while_the_files_change_is_not_kept(fresh, monkeypatch):
     import untoc_kg.validation as validation
 
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data)
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    data, cache = fresh
     other = cache / "index-0123456789abcdef0123456789abcdef.sqlite"
     other.write_bytes(b"")
     monkeypatch.setattr(validation, "read_quads", _edit_once(data / "places.ttl",
