@@ -382,3 +382,29 @@ def test_a_failed_extension_falls_back_to_the_files(closed, tmp_path, monkeypatc
     assert notes == [REASONED.format(20, "add"), "the graph changed: rebuilding the reasoned cache"]
     assert not list(cache.glob(".carry-*"))
     assert built == _fresh_closure(data, tmp_path, monkeypatch)
+
+
+def test_queries_racing_to_carry_the_closure_agree(closed, tmp_path, monkeypatch):
+    """Three processes asking for the closure at once after an add: each extends its own copy or
+    opens the one another finished; all count alike, one closure store is left, no copies."""
+    import os
+    import subprocess
+    import sys
+
+    data, cache = closed
+    add(GraphSource.default(data), [NEW_MEETING])
+    script = ("import sys; from untoc_kg.loading import GraphSource; "
+              "from untoc_kg.reasoning import reasoned_store; "
+              "print(len(reasoned_store(GraphSource.default(sys.argv[1]))))")
+    env = dict(os.environ, UNTOC_CACHE_DIR=str(cache))
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(data)], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 3, [err for _, err in outs]
+    source = GraphSource.default(data)
+    assert sorted(p.name for p in cache.iterdir() if "reasoned" in p.name or "carry" in p.name) == [
+        f"reasoned-{source.fingerprint()}-rules"]
+    fresh = _fresh_closure(data, tmp_path, monkeypatch)
+    assert {int(out) for out, _ in outs} == {len(fresh)}
+    monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
+    assert _canonical(reasoned_store(source)) == fresh
