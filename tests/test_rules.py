@@ -263,7 +263,10 @@ def _closed(quads) -> ox.Store:
 def _extended(base, new, rounds=None) -> ox.Store:
     store = _closed(base)
     on_round = None if rounds is None else (lambda r, n: rounds.append(r))
-    rules.extend(store, GRAPH_INFERRED, new, on_round=on_round)
+    size = rules.count(store, GRAPH_INFERRED)
+    n = rules.extend(store, GRAPH_INFERRED, new, size=size, on_round=on_round)
+    # the size handed in, kept up to date instead of counted again, is the graph's real size
+    assert n == rules.count(store, GRAPH_INFERRED)
     return store
 
 

@@ -441,12 +441,13 @@ def _extend(directory: str, records: list[str], shapes: str, budget: Budget) -> 
         # the closure is of ontology and data; the shapes are put back after
         store.update(f"DROP SILENT GRAPH <{GRAPH_SHAPES}>")
         quads = [q for r in records for q in ox.parse(path=r, format=ox.RdfFormat.N_QUADS)]
-        n_input = len(store) - rules.count(store, GRAPH_INFERRED) + len(quads)
+        n_inferred = rules.count(store, GRAPH_INFERRED)
+        n_input = len(store) - n_inferred + len(quads)
         budget.check_input(n_input)
         _precheck(budget, _special(store, GRAPH_INFERRED)
                   | {(q.subject, q.predicate, q.object) for q in quads}, n_input)
         try:
-            n_inferred = rules.extend(store, GRAPH_INFERRED, quads,
+            n_inferred = rules.extend(store, GRAPH_INFERRED, quads, size=n_inferred,
                                       check=lambda n: budget.check_inferred(n, n_input))
         except rules.Unsupported:
             return {"carried": False}

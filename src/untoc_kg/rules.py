@@ -344,8 +344,9 @@ def _transitive(compiled) -> list[str]:
     return sorted(s.value for s, _, o in compiled[0] if o == trans and isinstance(s, ox.NamedNode))
 
 
-def _start(store: ox.Store, compiled: tuple[set, set], graph: str) -> None:
-    """Put the compiled T-box in the default graph and the new schema triples in ``graph``."""
+def _start(store: ox.Store, compiled: tuple[set, set], graph: str) -> int:
+    """Put the compiled T-box in the default graph and the new schema triples in ``graph``; how
+    many those are."""
     helper, schema = compiled
     store.update("CLEAR DEFAULT")
     store.extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in helper)
@@ -353,8 +354,10 @@ def _start(store: ox.Store, compiled: tuple[set, set], graph: str) -> None:
     store.extend(ox.Quad(s, p, o, ox.NamedNode(scratch)) for s, p, o in schema)
     # the schema triples some graph holds already are not inferences
     store.update(f"DELETE {{ GRAPH <{scratch}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{scratch}> "
-                 f"{{ ?s ?p ?o }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{scratch}>) }} ; "
-                 f"ADD <{scratch}> TO <{graph}> ; DROP SILENT GRAPH <{scratch}>")
+                 f"{{ ?s ?p ?o }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{scratch}>) }}")
+    added = count(store, scratch)
+    store.update(f"ADD <{scratch}> TO <{graph}> ; DROP SILENT GRAPH <{scratch}>")
+    return added
 
 
 def materialise(store: ox.Store, graph: str, *, check=None, on_round=None) -> int:
@@ -373,7 +376,8 @@ def materialise(store: ox.Store, graph: str, *, check=None, on_round=None) -> in
     return _rounds(store, graph, _compile(store), None, check, on_round)
 
 
-def extend(store: ox.Store, graph: str, quads, *, check=None, on_round=None) -> int:
+def extend(store: ox.Store, graph: str, quads, *, size: int | None = None, check=None,
+           on_round=None) -> int:
     """Add ``quads`` to a store whose graph ``graph`` holds the closure ``materialise`` made of
     its other named graphs, and bring that closure up to date; how many triples it then has.
 
@@ -381,9 +385,10 @@ def extend(store: ox.Store, graph: str, quads, *, check=None, on_round=None) -> 
     them, as from any round's new triples, since everything else was closed already (the rules
     only add). A new triple the closure held is a stated one now and leaves ``graph``. When the
     new triples change the T-box (a new subclass, say), the old triples may have consequences
-    of their own under it, and the rounds start from everything instead. ``check`` and
-    ``on_round`` as for ``materialise``; on ``Unsupported`` the store holds the new triples and
-    an incomplete closure: throw it away.
+    of their own under it, and the rounds start from everything instead. ``size``: how many
+    triples ``graph`` holds, when the caller knows (counting them is most of the work at 10M).
+    ``check`` and ``on_round`` as for ``materialise``; on ``Unsupported`` the store holds the new
+    triples and an incomplete closure: throw it away.
     """
     quads = list(quads)
     delta = ox.NamedNode(_R + "delta")
@@ -391,27 +396,33 @@ def extend(store: ox.Store, graph: str, quads, *, check=None, on_round=None) -> 
     store.extend(quads)
     store.extend(ox.Quad(q.subject, q.predicate, q.object, delta) for q in quads)
     try:
-        store.update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{delta.value}> "
-                     f"{{ ?s ?p ?o }} GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        stated = f"GRAPH <{delta.value}> {{ ?s ?p ?o }} GRAPH <{graph}> {{ ?s ?p ?o }}"
+        if size is not None:
+            size -= int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {stated} }}")))[
+                "n"].value)
+        store.update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {stated} }}")
         missing = unsupported(store)
         if missing:
             raise Unsupported(", ".join(missing))
         compiled = _compile(store)
         start = [delta.value] if compiled == before else None
-        return _rounds(store, graph, compiled, start, check, on_round)
+        return _rounds(store, graph, compiled, start, check, on_round, size)
     finally:
         store.update(f"DROP SILENT GRAPH <{delta.value}>")
 
 
-def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round) -> int:
+def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round, size=None) -> int:
     """The rounds of ``materialise`` to a fixpoint, from the T-box ``compiled``: from the triples
-    of the graphs ``start`` (their consequences only; None: from all triples)."""
-    _start(store, compiled, graph)
+    of the graphs ``start`` (their consequences only; None: from all triples); ``size``: how many
+    triples ``graph`` holds, if known."""
+    schema = _start(store, compiled, graph)
     # Round 1 reads everything and writes the one-triple rules' output straight into ``graph``
     # (the bulk of the work: copying it would cost as much again); later rounds read and write
     # small graphs of their own, added to ``graph`` at the end.
     single = joins = changed = start
-    in_graph, scratch, rounds = count(store, graph), [], 0  # counted again only when it grows
+    # counted again only when a round writes into it
+    in_graph = count(store, graph) if size is None else size + schema
+    scratch, rounds, recounted = [], 0, False
     while True:
         rounds += 1
         single_out = graph if single is None else f"{_R}round/{rounds}/single"
@@ -428,7 +439,7 @@ def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round) -> in
         added = count(store, join_out) + count(store, trans_out)
         if single_out == graph:
             added -= in_graph
-            in_graph = count(store, graph)
+            in_graph, recounted = count(store, graph), True
             added += in_graph
         else:
             added += count(store, single_out)
@@ -447,11 +458,14 @@ def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round) -> in
         # the rounds derived schema triples: compile again and start again from everything
         compiled, single, joins, changed = recompiled, None, None, None
         _start(store, compiled, graph)
-        in_graph = count(store, graph)
+        in_graph, recounted = count(store, graph), True
     conflict = _literal_conflict(store)
+    # a rule writes only what no graph holds (``new`` in ``_ops``), so the round graphs and
+    # ``graph`` share no triple and the sizes add up
+    total = None if recounted else in_graph + sum(count(store, g) for g in scratch)
     store.update(" ; ".join([f"ADD SILENT <{g}> TO <{graph}> ; DROP SILENT GRAPH <{g}>"
                              for g in scratch] + ["CLEAR DEFAULT"]))
     if conflict:
         store.update(f"DROP SILENT GRAPH <{graph}>")
         raise Unsupported("a functional property with two values for one resource, one a literal")
-    return count(store, graph)
+    return count(store, graph) if total is None else total
