@@ -408,3 +408,46 @@ def test_queries_racing_to_carry_the_closure_agree(closed, tmp_path, monkeypatch
     assert {int(out) for out, _ in outs} == {len(fresh)}
     monkeypatch.setenv("UNTOC_CACHE_DIR", str(cache))
     assert _canonical(reasoned_store(source)) == fresh
+
+
+def test_the_closure_keeps_its_counts_for_the_next_extension(closed):
+    """The closure's store keeps the worker's counts (``INFO.json``); the extension starts from
+    them instead of counting, and leaves the new counts, which are the store's real ones."""
+    from untoc_kg.loading import store_info
+
+    data, cache = closed
+    source = GraphSource.default(data)
+
+    def counted():
+        store = reasoned_store(GraphSource.default(data))
+        inferred = sum(1 for q in store if q.graph_name.value.endswith("/inferred"))
+        shapes = sum(1 for q in store if q.graph_name.value.endswith("/shapes"))
+        return {"input": len(store) - inferred - shapes, "inferred": inferred, "engine": "rules"}
+
+    (built,) = cache.glob("reasoned-*")
+    assert store_info(built) == counted()
+    add(GraphSource.default(data), [NEW_MEETING])
+    reasoned_store(source)
+    (carried,) = cache.glob("reasoned-*")
+    assert carried != built and store_info(carried) == counted()
+
+
+def test_a_record_that_makes_a_literal_conflict_goes_to_the_files(closed, tmp_path, monkeypatch):
+    """A new value of a functional property next to a literal one: the rules would miss what OWL
+    RL says of it, so the closure comes from the files (reasonable), not from the extension."""
+    data, cache = closed
+    (data / "code.ttl").write_text(
+        "<https://example.org/code> a <http://www.w3.org/2002/07/owl#FunctionalProperty> .\n"
+        '<https://example.org/a> <https://example.org/code> "1" .\n', encoding="utf-8")
+    notes: list[str] = []
+    reasoned_store(GraphSource.default(data), on_rebuild=notes.append)
+    add(GraphSource.default(data), [NEW_MEETING])
+    (record,) = cache.glob("added-*.nq")
+    with open(record, "a", encoding="utf-8") as fh:
+        fh.write('<https://example.org/a> <https://example.org/code> "2" '
+                 "<https://w3id.org/untoc/graph/data> .\n")
+    built = _canonical(reasoned_store(GraphSource.default(data), on_rebuild=notes.append))
+    assert notes[-2:] == [REASONED.format(21, "add"),
+                          "the graph changed: rebuilding the reasoned cache"]
+    # the record's extra triple is not in the files: the closure from the files lacks it
+    assert built == _fresh_closure(data, tmp_path, monkeypatch)

@@ -314,6 +314,20 @@ def test_extend_refuses_what_the_rules_do_not_implement(rules_only):
         _extended(_quads("i:a s:p i:b ."), _quads("s:R owl:onProperty s:p ; owl:someValuesFrom s:C ."))
 
 
+@pytest.mark.parametrize("new", [
+    'i:a s:code "2" .',  # a second value stated
+    'i:a s:alias "2" .',  # a second value inferred (a sub-property), so in a round's graph
+])
+def test_extend_finds_a_literal_conflict_the_new_triples_make(rules_only, new):
+    """A closure the rules made has no functional property with two literal values, so only
+    the new triples are checked for one; they must be found wherever the rounds put them."""
+    base = _quads('s:code a owl:FunctionalProperty . s:alias rdfs:subPropertyOf s:code . '
+                  'i:a s:code "1" .')
+    store = _closed(base)
+    with pytest.raises(rules.Unsupported, match="two values for one resource, one a literal"):
+        rules.extend(store, GRAPH_INFERRED, _quads(new), rules_made=True)
+
+
 def _random_graph(rng) -> list[list[ox.Quad]]:
     """A few classes, properties and resources, with the T-box constructs the rules implement
     (lists of union and intersection members included) and instance triples between them; in
@@ -368,9 +382,9 @@ def test_extend_agrees_with_the_closure_of_everything_on_random_graphs(rules_onl
     starts = []
     rounds_of = rules._rounds
 
-    def spy(store, graph, compiled, start, *args):
+    def spy(store, graph, compiled, start, *args, **kwargs):
         starts.append(start)
-        return rounds_of(store, graph, compiled, start, *args)
+        return rounds_of(store, graph, compiled, start, *args, **kwargs)
 
     monkeypatch.setattr(rules, "_rounds", spy)
     rng = random.Random(7)

@@ -100,8 +100,9 @@ def carry(root: Path, name: str, key: str, extend, on_rebuild=None) -> bool:
     of that name and the additions recorded since; False, with nothing left behind, when it is
     there already, the records lead to no store, or the copy or ``extend`` fails.
 
-    ``extend(directory, records, quads)`` brings the copy in ``directory`` (closed) up to date
-    with the records (paths, oldest first) holding ``quads``; it returns False when it cannot
+    ``extend(base, directory, records, quads)`` brings the copy in ``directory`` (closed) of the
+    store in ``base`` up to date with the records (paths, oldest first) holding ``quads``; it
+    returns False when it cannot
     (the store is then built from the files), and what it raises, other than ``OSError`` and
     ``RuntimeError``, goes to the caller after the copy is removed."""
     if (root / name.format(key) / "COMPLETE").is_file() or not root.is_dir():
@@ -123,7 +124,7 @@ def carry(root: Path, name: str, key: str, extend, on_rebuild=None) -> bool:
         work = Path(tempfile.mkdtemp(prefix=".carry-", dir=root))
         copy = work / "store"
         ox.Store.read_only(str(base)).backup(str(copy))
-        if not extend(copy, records, quads):
+        if not extend(base, copy, records, quads):
             return False
         (copy / "COMPLETE").write_text(key)
         os.replace(copy, root / name.format(key))
@@ -141,7 +142,7 @@ def carry(root: Path, name: str, key: str, extend, on_rebuild=None) -> bool:
     return True
 
 
-def _add_quads(directory: Path, records, quads) -> bool:
+def _add_quads(base: Path, directory: Path, records, quads) -> bool:
     store = ox.Store(str(directory))
     try:
         store.extend(quads)

@@ -65,6 +65,8 @@ __all__ = [
     "open_store",
     "HeldStore",
     "cached_store",
+    "store_info",
+    "keep_store_info",
     "content_key",
     "cache_dir",
 ]
@@ -682,7 +684,8 @@ def cached_store(kind: str, key: str, fill, on_rebuild=None, current=None) -> ox
 
     It is built in a temporary directory and renamed into place, so concurrent processes never see
     a half-built store; older stores of the same kind are removed. Without a writable cache (no
-    directory, a full disk, a file-size limit) the store is built in memory instead. ``current()``,
+    directory, a full disk, a file-size limit) the store is built in memory instead. A dict that
+    ``fill`` returns is kept beside the store (``store_info``). ``current()``,
     asked after the build, says whether the files still have the content keyed ``key``: when they
     changed meanwhile (an add in another process), what was read may be some of each content, so
     it is not kept under either key, nor are the other stores removed (the add may have carried
@@ -726,18 +729,41 @@ def cached_store(kind: str, key: str, fill, on_rebuild=None, current=None) -> ox
 
 def _build_on_disk(directory: Path, key: str, fill) -> bool:
     """Build the store in ``directory`` and mark it complete; False if the disk refused (full,
-    over a file-size limit)."""
+    over a file-size limit). A dict ``fill`` returns is kept beside it (``store_info``)."""
     try:
         store = ox.Store(str(directory))
         try:
-            fill(store)
+            info = fill(store)
             # Compacting once here makes every later read cheaper: at 1M triples, lookups and
             # scans of the reopened store were 3-4 times faster (1.3 s spent once, here).
             store.optimize()
             store.flush()
         finally:
             del store  # closed before its directory is kept or removed
+        if isinstance(info, dict):
+            keep_store_info(directory, info)
         (directory / "COMPLETE").write_text(key)
     except OSError:
         return False
     return True
+
+
+_INFO = "INFO.json"
+
+
+def store_info(directory: Path) -> dict | None:
+    """What the ``fill`` of a cached store said of it (a dict it returned), or None."""
+    import json
+
+    try:
+        info = json.loads((directory / _INFO).read_text())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def keep_store_info(directory: Path, info: dict) -> None:
+    """Keep ``info`` beside the store in ``directory`` (one not marked complete yet)."""
+    import json
+
+    (directory / _INFO).write_text(json.dumps(info))

@@ -74,7 +74,7 @@ import pyoxigraph as ox
 from . import rules
 from .errors import InputError, ReasoningLimitError, UntocError
 from .loading import (GRAPH_DATA, GRAPH_SHAPES, GraphSource, cache_dir, cached_store, fill_store,
-                      read_quads)
+                      keep_store_info, read_quads, store_info)
 
 __all__ = ["GRAPH_INFERRED", "ENGINES", "Budget", "closure", "inferred_triples", "reason",
            "reasoned_store"]
@@ -431,23 +431,33 @@ def _materialise(graphs, out: str, budget: Budget, engine: str = "rules") -> dic
     return {"input": n_input, "inferred": n_inferred, "engine": used}
 
 
-def _extend(directory: str, records: list[str], shapes: str, budget: Budget) -> dict:
+def _extend(directory: str, records: list[str], shapes: str, budget: Budget,
+            info: dict | None) -> dict:
     """Bring the cached closure store in ``directory`` (``reasoned_store``'s) up to date with the
     triples recorded by adds (``records``, N-Quads of the data graph): the rules from the new
     triples only (``rules.extend``), within the budget. ``{"carried": False}`` when the rules
-    cannot do it (the store is then thrown away and the closure computed from the files)."""
+    cannot do it (the store is then thrown away and the closure computed from the files).
+
+    ``info`` is what was kept with the older store (its counts, the engine that made it): with
+    it nothing is counted (at 10M that was most of the work), and a closure the rules made is
+    known to hold no conflicting literal values, so only the new triples are checked for them."""
     store = ox.Store(directory)
     try:
         # the closure is of ontology and data; the shapes are put back after
         store.update(f"DROP SILENT GRAPH <{GRAPH_SHAPES}>")
         quads = [q for r in records for q in ox.parse(path=r, format=ox.RdfFormat.N_QUADS)]
-        n_inferred = rules.count(store, GRAPH_INFERRED)
-        n_input = len(store) - n_inferred + len(quads)
+        made_by_rules = bool(info) and info.get("engine") == "rules"
+        if made_by_rules and {"input", "inferred"} <= info.keys():
+            n_inferred, n_input = int(info["inferred"]), int(info["input"]) + len(quads)
+        else:
+            n_inferred = rules.count(store, GRAPH_INFERRED)
+            n_input = len(store) - n_inferred + len(quads)
         budget.check_input(n_input)
         _precheck(budget, _special(store, GRAPH_INFERRED)
                   | {(q.subject, q.predicate, q.object) for q in quads}, n_input)
         try:
             n_inferred = rules.extend(store, GRAPH_INFERRED, quads, size=n_inferred,
+                                      rules_made=made_by_rules,
                                       check=lambda n: budget.check_inferred(n, n_input))
         except rules.Unsupported:
             return {"carried": False}
@@ -471,7 +481,7 @@ def _work() -> None:
     signal.setitimer(signal.ITIMER_REAL, budget.seconds + 5)
     try:
         if "extend" in job:
-            counts = _extend(job["extend"], job["records"], job["shapes"], budget)
+            counts = _extend(job["extend"], job["records"], job["shapes"], budget, job["info"])
         else:
             counts = _materialise(job["graphs"], job["out"], budget, engine)
         answer = {"kind": "ok", "counts": counts}
@@ -550,19 +560,19 @@ def reason(source: GraphSource, *, budget: Budget | None = None,
     """Ontology, data and inferred triples as quads in their named graphs, within the budget
     (``Budget.from_env()`` when not given); blank nodes are shared between the graphs."""
     _check_engine(engine)
-    with _closure_file(source, budget, engine) as out:
+    with _closure_file(source, budget, engine) as (out, _):
         return list(ox.parse(path=out, format=ox.RdfFormat.N_QUADS))
 
 
 @contextlib.contextmanager
 def _closure_file(source: GraphSource, budget: Budget | None, engine: str):
     """The path of an N-Quads file of ontology, data and inferences, made by the worker within the
-    budget (``Budget.from_env()`` when not given); removed on leaving."""
+    budget (``Budget.from_env()`` when not given), with the worker's counts; removed on leaving."""
     graphs = [(graph, str(path)) for graph, path in source.graphs()]
     with tempfile.TemporaryDirectory(prefix="untoc-reasoning-") as tmp:
         out = os.path.join(tmp, "closure.nq")
-        _run(graphs, out, budget or Budget.from_env(), engine)
-        yield out
+        counts = _run(graphs, out, budget or Budget.from_env(), engine)
+        yield out, counts
 
 
 def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
@@ -573,11 +583,12 @@ def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
     """
     _check_engine(engine)
 
-    def fill(store: ox.Store) -> None:
-        with _closure_file(source, budget, engine) as out:
+    def fill(store: ox.Store) -> dict:
+        with _closure_file(source, budget, engine) as (out, counts):
             # one load of the whole file: its blank nodes stay shared between the graphs
             store.bulk_load(path=out, format=ox.RdfFormat.N_QUADS)
         store.bulk_extend(read_quads(source.shapes_file, GRAPH_SHAPES))
+        return counts  # kept with the cached store: an extension after an add starts from them
 
     if not cache or source.extra_files:
         store = ox.Store()
@@ -587,15 +598,19 @@ def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
     if engine == "rules" and not (cache_dir() / f"reasoned-{key}-rules" / "COMPLETE").is_file():
         from .carrying import carry
 
-        def extend(directory, records, quads) -> bool:
+        def extend(base, directory, records, quads) -> bool:
             job = {"extend": str(directory), "records": [str(r) for r in records],
-                   "shapes": str(source.shapes_file)}
+                   "shapes": str(source.shapes_file), "info": store_info(base)}
             try:
-                return _in_worker(job, budget or Budget.from_env())["carried"]
+                counts = _in_worker(job, budget or Budget.from_env())
             except (ReasoningLimitError, InputError):  # the closure from the files would be too
                 raise
             except UntocError:  # the worker failed otherwise: the closure from the files
                 return False
+            if counts["carried"]:
+                keep_store_info(directory, {"input": counts["input"],
+                                            "inferred": counts["inferred"], "engine": "rules"})
+            return counts["carried"]
 
         # after an add: the closure of the content before it, extended by the rules
         carry(cache_dir(), "reasoned-{}-rules", key, extend, on_rebuild)

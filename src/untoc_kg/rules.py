@@ -97,10 +97,16 @@ def unsupported(store: ox.Store) -> list[str]:
             if store.query(f"ASK {{ GRAPH ?g {{ {pattern} }} }}", prefixes=_PREFIXES)]
 
 
-def _literal_conflict(store: ox.Store) -> bool:
+def _literal_conflict(store: ox.Store, graphs=None) -> bool:
     """Whether a functional property has two values for one resource, one of them a literal
     (OWL RL would make the two ``owl:sameAs``; the rules skip literals, so their closure would be
-    incomplete). Needs the compiled T-box in the default graph."""
+    incomplete); with ``graphs``, only where one of the two triples is in them. Needs the
+    compiled T-box in the default graph."""
+    if graphs is not None:
+        return bool(store.query(
+            f"ASK {{ ?p a r:fp . {_source(graphs, '?x ?p ?y1')} GRAPH ?b {{ ?x ?p ?y2 }} "
+            "FILTER(!sameTerm(?y1, ?y2) && (isLiteral(?y1) || isLiteral(?y2))) }",
+            prefixes=_PREFIXES))
     # grouped rather than joined with itself: one pass over the property's triples (2.5 times
     # faster at 1M)
     return bool(list(store.query(
@@ -376,8 +382,8 @@ def materialise(store: ox.Store, graph: str, *, check=None, on_round=None) -> in
     return _rounds(store, graph, _compile(store), None, check, on_round)
 
 
-def extend(store: ox.Store, graph: str, quads, *, size: int | None = None, check=None,
-           on_round=None) -> int:
+def extend(store: ox.Store, graph: str, quads, *, size: int | None = None,
+           rules_made: bool = False, check=None, on_round=None) -> int:
     """Add ``quads`` to a store whose graph ``graph`` holds the closure ``materialise`` made of
     its other named graphs, and bring that closure up to date; how many triples it then has.
 
@@ -387,7 +393,9 @@ def extend(store: ox.Store, graph: str, quads, *, size: int | None = None, check
     new triples change the T-box (a new subclass, say), the old triples may have consequences
     of their own under it, and the rounds start from everything instead. ``size``: how many
     triples ``graph`` holds, when the caller knows (counting them is most of the work at 10M).
-    ``check`` and ``on_round`` as for ``materialise``; on ``Unsupported`` the store holds the new
+    ``rules_made``: the closure is this module's (not reasonable's, which a functional property
+    with two literal values sends there), so it has no such conflict and only the new triples
+    are checked for one. ``check`` and ``on_round`` as for ``materialise``; on ``Unsupported`` the store holds the new
     triples and an incomplete closure: throw it away.
     """
     quads = list(quads)
@@ -406,15 +414,18 @@ def extend(store: ox.Store, graph: str, quads, *, size: int | None = None, check
             raise Unsupported(", ".join(missing))
         compiled = _compile(store)
         start = [delta.value] if compiled == before else None
-        return _rounds(store, graph, compiled, start, check, on_round, size)
+        return _rounds(store, graph, compiled, start, check, on_round, size,
+                       new_only=rules_made and start is not None)
     finally:
         store.update(f"DROP SILENT GRAPH <{delta.value}>")
 
 
-def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round, size=None) -> int:
+def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round, size=None,
+            new_only: bool = False) -> int:
     """The rounds of ``materialise`` to a fixpoint, from the T-box ``compiled``: from the triples
     of the graphs ``start`` (their consequences only; None: from all triples); ``size``: how many
-    triples ``graph`` holds, if known."""
+    triples ``graph`` holds, if known; ``new_only``: look for conflicting literal values only
+    where a triple of ``start`` or of the rounds takes part."""
     schema = _start(store, compiled, graph)
     # Round 1 reads everything and writes the one-triple rules' output straight into ``graph``
     # (the bulk of the work: copying it would cost as much again); later rounds read and write
@@ -459,7 +470,8 @@ def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round, size=
         compiled, single, joins, changed = recompiled, None, None, None
         _start(store, compiled, graph)
         in_graph, recounted = count(store, graph), True
-    conflict = _literal_conflict(store)
+    # a restart wrote into ``graph`` itself: then every triple is checked
+    conflict = _literal_conflict(store, [*start, *scratch] if new_only and not recounted else None)
     # a rule writes only what no graph holds (``new`` in ``_ops``), so the round graphs and
     # ``graph`` share no triple and the sizes add up
     total = None if recounted else in_graph + sum(count(store, g) for g in scratch)
