@@ -311,7 +311,8 @@ def test_extend_moves_a_stated_inference_out_of_the_closure(rules_only):
 
 def test_extend_refuses_what_the_rules_do_not_implement(rules_only):
     with pytest.raises(rules.Unsupported, match="owl:someValuesFrom"):
-        _extended(_quads("i:a s:p i:b ."), _quads("s:R owl:onProperty s:p ; owl:someValuesFrom s:C ."))
+        _extended(_quads("i:a s:p i:b ."),
+                  _quads("s:R owl:onProperty s:p ; owl:someValuesFrom s:C ."))
 
 
 @pytest.mark.parametrize("new", [

@@ -659,8 +659,8 @@ def open_store(source: GraphSource, *, cache: bool = True, on_rebuild=None) -> o
 
         carry_store(root, key, on_rebuild)  # after an add: the older store plus its additions
     return cached_store("store", key,
-                        lambda st: fill_store(st, source.graphs(shapes=True), bulk=True), on_rebuild,
-                        current=lambda: source.fingerprint() == key)
+                        lambda st: fill_store(st, source.graphs(shapes=True), bulk=True),
+                        on_rebuild, current=lambda: source.fingerprint() == key)
 
 
 class HeldStore:

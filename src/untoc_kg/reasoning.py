@@ -384,8 +384,8 @@ def _special(store: ox.Store, skip: str | None = None) -> set:
     skip = ox.NamedNode(skip) if skip else None
 
     def triples(p, o=None):
-        return {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, p, o, None)
-                if q.graph_name != skip}
+        found = store.quads_for_pattern(None, p, o, None)
+        return {(q.subject, q.predicate, q.object) for q in found if q.graph_name != skip}
 
     out = triples(rdf_type, transitive)
     for p in (same_as, *{s for s, _, _ in out}):

@@ -395,8 +395,8 @@ def extend(store: ox.Store, graph: str, quads, *, size: int | None = None,
     triples ``graph`` holds, when the caller knows (counting them is most of the work at 10M).
     ``rules_made``: the closure is this module's (not reasonable's, which a functional property
     with two literal values sends there), so it has no such conflict and only the new triples
-    are checked for one. ``check`` and ``on_round`` as for ``materialise``; on ``Unsupported`` the store holds the new
-    triples and an incomplete closure: throw it away.
+    are checked for one. ``check`` and ``on_round`` as for ``materialise``; on ``Unsupported``
+    the store holds the new triples and an incomplete closure: throw it away.
     """
     quads = list(quads)
     delta = ox.NamedNode(_R + "delta")
@@ -406,8 +406,8 @@ def extend(store: ox.Store, graph: str, quads, *, size: int | None = None,
     try:
         stated = f"GRAPH <{delta.value}> {{ ?s ?p ?o }} GRAPH <{graph}> {{ ?s ?p ?o }}"
         if size is not None:
-            size -= int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {stated} }}")))[
-                "n"].value)
+            rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {stated} }}")
+            size -= int(next(iter(rows))["n"].value)
         store.update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {stated} }}")
         missing = unsupported(store)
         if missing:
