@@ -155,24 +155,31 @@ def test_an_edit_during_an_add_is_not_carried(when, setup, tmp_path, monkeypatch
     assert any("edited meanwhile" in q for q in _built_from_files(data, tmp_path, monkeypatch))
 
 
-def test_queries_racing_to_carry_the_store_agree(setup, tmp_path, monkeypatch):
-    """Several processes asking for the store at once after an add (a server's workers, say):
-    each either carries it or opens the one another carried; all answer alike and one store is
-    left, with no half-built copies."""
+def _racing(n: int, cache: Path, data: Path, script: str) -> list[tuple[str, str]]:
+    """Run ``script`` (``sys`` imported, the data directory in ``sys.argv[1]``) in ``n``
+    processes at once on the cache; their (stdout, stderr), all having ended well."""
     import os
     import subprocess
     import sys
 
+    env = dict(os.environ, UNTOC_CACHE_DIR=str(cache))
+    procs = [subprocess.Popen([sys.executable, "-c", "import sys; " + script, str(data)],
+                              env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(n)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * n, [err for _, err in outs]
+    assert all("Traceback" not in err for _, err in outs)
+    return outs
+
+
+def test_queries_racing_to_carry_the_store_agree(setup, tmp_path, monkeypatch):
+    """Several processes asking for the store at once after an add (a server's workers, say):
+    each either carries it or opens the one another carried; all answer alike and one store is
+    left, with no half-built copies."""
     data, cache = setup
     add(GraphSource.default(data), [NEW_MEETING])
-    script = ("import sys; from untoc_kg.loading import GraphSource, open_store; "
-              "s = open_store(GraphSource.default(sys.argv[1])); print(len(s))")
-    env = dict(os.environ, UNTOC_CACHE_DIR=str(cache))
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(data)], env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outs]
-    assert all("Traceback" not in err for _, err in outs)
+    outs = _racing(4, cache, data, "from untoc_kg.loading import GraphSource, open_store; "
+                                   "s = open_store(GraphSource.default(sys.argv[1])); print(len(s))")
     source = GraphSource.default(data)
     assert sorted(p.name for p in cache.iterdir() if "store" in p.name) == [
         f"store-{source.fingerprint()}"]
@@ -290,14 +297,20 @@ def test_a_carried_closure_over_its_budget_is_refused_and_not_kept(closed, monke
     assert not list(cache.glob(".carry-*"))
 
 
+def _functional_code(data: Path, *values: str) -> None:
+    """A data file making ex:code functional and giving ex:a these literal values of it."""
+    (data / "code.ttl").write_text(
+        "<https://example.org/code> a <http://www.w3.org/2002/07/owl#FunctionalProperty> .\n"
+        + "".join(f'<https://example.org/a> <https://example.org/code> "{v}" .\n' for v in values),
+        encoding="utf-8")
+
+
 def test_a_closure_made_by_reasonable_is_not_extended_by_the_rules(setup, tmp_path, monkeypatch):
     """A functional property with two literal values sends the first closure to reasonable
     (tests/test_rules.py); the rules must not extend that one (reasonable types every subject
     owl:Thing, the rules do not), and the conflict, still there, sends the next to the files."""
     data, cache = setup
-    (data / "conflict.ttl").write_text(
-        "<https://example.org/code> a <http://www.w3.org/2002/07/owl#FunctionalProperty> .\n"
-        '<https://example.org/a> <https://example.org/code> "1", "2" .\n', encoding="utf-8")
+    _functional_code(data, "1", "2")
     notes: list[str] = []
     reasoned_store(GraphSource.default(data), on_rebuild=notes.append)
     add(GraphSource.default(data), [NEW_MEETING])
@@ -387,20 +400,11 @@ def test_a_failed_extension_falls_back_to_the_files(closed, tmp_path, monkeypatc
 def test_queries_racing_to_carry_the_closure_agree(closed, tmp_path, monkeypatch):
     """Three processes asking for the closure at once after an add: each extends its own copy or
     opens the one another finished; all count alike, one closure store is left, no copies."""
-    import os
-    import subprocess
-    import sys
-
     data, cache = closed
     add(GraphSource.default(data), [NEW_MEETING])
-    script = ("import sys; from untoc_kg.loading import GraphSource; "
-              "from untoc_kg.reasoning import reasoned_store; "
-              "print(len(reasoned_store(GraphSource.default(sys.argv[1]))))")
-    env = dict(os.environ, UNTOC_CACHE_DIR=str(cache))
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(data)], env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0] * 3, [err for _, err in outs]
+    outs = _racing(3, cache, data, "from untoc_kg.loading import GraphSource; "
+                                   "from untoc_kg.reasoning import reasoned_store; "
+                                   "print(len(reasoned_store(GraphSource.default(sys.argv[1]))))")
     source = GraphSource.default(data)
     assert sorted(p.name for p in cache.iterdir() if "reasoned" in p.name or "carry" in p.name) == [
         f"reasoned-{source.fingerprint()}-rules"]
@@ -436,9 +440,7 @@ def test_a_record_that_makes_a_literal_conflict_goes_to_the_files(closed, tmp_pa
     """A new value of a functional property next to a literal one: the rules would miss what OWL
     RL says of it, so the closure comes from the files (reasonable), not from the extension."""
     data, cache = closed
-    (data / "code.ttl").write_text(
-        "<https://example.org/code> a <http://www.w3.org/2002/07/owl#FunctionalProperty> .\n"
-        '<https://example.org/a> <https://example.org/code> "1" .\n', encoding="utf-8")
+    _functional_code(data, "1")
     notes: list[str] = []
     reasoned_store(GraphSource.default(data), on_rebuild=notes.append)
     add(GraphSource.default(data), [NEW_MEETING])
