@@ -102,9 +102,8 @@ def carry(root: Path, name: str, key: str, extend, on_rebuild=None) -> bool:
 
     ``extend(base, directory, records, quads)`` brings the copy in ``directory`` (closed) of the
     store in ``base`` up to date with the records (paths, oldest first) holding ``quads``; it
-    returns False when it cannot
-    (the store is then built from the files), and what it raises, other than ``OSError`` and
-    ``RuntimeError``, goes to the caller after the copy is removed."""
+    returns False when it cannot (the store is then built from the files), and what it raises,
+    other than ``OSError`` and ``RuntimeError``, goes to the caller after the copy is removed."""
     if (root / name.format(key) / "COMPLETE").is_file() or not root.is_dir():
         return False
     found = _records_to(root, name, key)

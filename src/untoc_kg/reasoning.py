@@ -59,6 +59,7 @@ round that passed the limit), or by the memory or time limit first. The defaults
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -575,6 +576,24 @@ def _closure_file(source: GraphSource, budget: Budget | None, engine: str):
         yield out, counts
 
 
+def _extend_copy(source: GraphSource, budget: Budget | None, base: Path, directory: Path,
+                 records, quads) -> bool:
+    """``carrying.carry``'s ``extend`` for the closure's store: ``_extend`` in the worker on the
+    copy in ``directory`` of the store ``base``, which then keeps the new counts."""
+    job = {"extend": str(directory), "records": [str(r) for r in records],
+           "shapes": str(source.shapes_file), "info": store_info(base)}
+    try:
+        counts = _in_worker(job, budget or Budget.from_env())
+    except (ReasoningLimitError, InputError):  # the closure from the files would be refused too
+        raise
+    except UntocError:  # the worker failed otherwise: the closure from the files
+        return False
+    if counts["carried"]:
+        keep_store_info(directory, {"input": counts["input"], "inferred": counts["inferred"],
+                                    "engine": "rules"})
+    return counts["carried"]
+
+
 def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
                    budget: Budget | None = None, engine: str = "rules") -> ox.Store:
     """Ontology, data and shapes as in ``loading.open_store``, plus a named graph of inferences.
@@ -595,25 +614,12 @@ def reasoned_store(source: GraphSource, *, cache: bool = True, on_rebuild=None,
         fill(store)
         return store
     key = source.fingerprint()
-    if engine == "rules" and not (cache_dir() / f"reasoned-{key}-rules" / "COMPLETE").is_file():
+    if engine == "rules":
         from .carrying import carry
 
-        def extend(base, directory, records, quads) -> bool:
-            job = {"extend": str(directory), "records": [str(r) for r in records],
-                   "shapes": str(source.shapes_file), "info": store_info(base)}
-            try:
-                counts = _in_worker(job, budget or Budget.from_env())
-            except (ReasoningLimitError, InputError):  # the closure from the files would be too
-                raise
-            except UntocError:  # the worker failed otherwise: the closure from the files
-                return False
-            if counts["carried"]:
-                keep_store_info(directory, {"input": counts["input"],
-                                            "inferred": counts["inferred"], "engine": "rules"})
-            return counts["carried"]
-
         # after an add: the closure of the content before it, extended by the rules
-        carry(cache_dir(), "reasoned-{}-rules", key, extend, on_rebuild)
+        carry(cache_dir(), "reasoned-{}-rules", key,
+              functools.partial(_extend_copy, source, budget), on_rebuild)
     # the engine is part of the key: a cache built by another engine (or before the rules were
     # the default) is rebuilt, not reused
     return cached_store("reasoned", f"{key}-{engine}", fill, on_rebuild,

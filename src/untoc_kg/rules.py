@@ -415,7 +415,7 @@ def extend(store: ox.Store, graph: str, quads, *, size: int | None = None,
         compiled = _compile(store)
         start = [delta.value] if compiled == before else None
         return _rounds(store, graph, compiled, start, check, on_round, size,
-                       new_only=rules_made and start is not None)
+                       new_only=rules_made)
     finally:
         store.update(f"DROP SILENT GRAPH <{delta.value}>")
 
@@ -425,15 +425,15 @@ def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round, size=
     """The rounds of ``materialise`` to a fixpoint, from the T-box ``compiled``: from the triples
     of the graphs ``start`` (their consequences only; None: from all triples); ``size``: how many
     triples ``graph`` holds, if known; ``new_only``: look for conflicting literal values only
-    where a triple of ``start`` or of the rounds takes part."""
+    where a triple of ``start`` or of the rounds takes part (unless the rounds ran from all)."""
     schema = _start(store, compiled, graph)
     # Round 1 reads everything and writes the one-triple rules' output straight into ``graph``
     # (the bulk of the work: copying it would cost as much again); later rounds read and write
     # small graphs of their own, added to ``graph`` at the end.
     single = joins = changed = start
-    # counted again only when a round writes into it
+    # counted again only when a round writes into it, which the rounds from all triples do
     in_graph = count(store, graph) if size is None else size + schema
-    scratch, rounds, recounted = [], 0, False
+    scratch, rounds, from_all = [], 0, start is None
     while True:
         rounds += 1
         single_out = graph if single is None else f"{_R}round/{rounds}/single"
@@ -450,7 +450,7 @@ def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round, size=
         added = count(store, join_out) + count(store, trans_out)
         if single_out == graph:
             added -= in_graph
-            in_graph, recounted = count(store, graph), True
+            in_graph = count(store, graph)
             added += in_graph
         else:
             added += count(store, single_out)
@@ -469,12 +469,12 @@ def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round, size=
         # the rounds derived schema triples: compile again and start again from everything
         compiled, single, joins, changed = recompiled, None, None, None
         _start(store, compiled, graph)
-        in_graph, recounted = count(store, graph), True
-    # a restart wrote into ``graph`` itself: then every triple is checked
-    conflict = _literal_conflict(store, [*start, *scratch] if new_only and not recounted else None)
+        in_graph, from_all = count(store, graph), True
+    # rounds from all triples wrote into ``graph`` itself: then every triple is checked
+    conflict = _literal_conflict(store, [*start, *scratch] if new_only and not from_all else None)
     # a rule writes only what no graph holds (``new`` in ``_ops``), so the round graphs and
     # ``graph`` share no triple and the sizes add up
-    total = None if recounted else in_graph + sum(count(store, g) for g in scratch)
+    total = None if from_all else in_graph + sum(count(store, g) for g in scratch)
     store.update(" ; ".join([f"ADD SILENT <{g}> TO <{graph}> ; DROP SILENT GRAPH <{g}>"
                              for g in scratch] + ["CLEAR DEFAULT"]))
     if conflict:
