@@ -4,8 +4,10 @@ Quad formats (N-Quads, TriG) keep the ontology, the data, the shapes (and, with 
 inferences) as separate named graphs; triple formats hold their union. Blank nodes are given
 canonical labels (RDFC-1.0) and lines are sorted, so the same graph always exports to the same bytes.
 The quads pass through ``canonical.CanonicalQuads`` as N-Quads lines, sorted in bounded runs, and
-N-Quads, N-Triples, TriG and RDF/XML are written as the lines come: no list of every quad is kept.
-Turtle (whose writer groups each subject's triples) and JSON-LD (rdflib) hold the graph in memory.
+Every format is written as the lines come (no list of every quad is kept): Turtle and TriG by
+Oxigraph's writers, which group a subject's triples as the sorted lines bring them, JSON-LD one node
+object per subject (``jsonld``). Query answers (``serialize``) are small and read by people: their
+Turtle is the project's own layout, blank nodes nested (``turtle``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .errors import InputError
 from .canonical import CanonicalQuads, LineReader, triple_line, unique
 from .loading import GRAPH_DATA, GraphSource, read_nquads, read_quads
 from .namespaces import BASE, ID, PREFIXES
+from .jsonld import write_jsonld
 from .turtle import write_turtle
 
 __all__ = ["EXPORT_FORMATS", "GRAPH_VOID", "DATASET", "dataset_quads", "void_description",
@@ -190,32 +193,7 @@ def build_context(ontology_quads) -> dict:
     return {"@context": ctx}
 
 
-def _jsonld(quads: list[ox.Quad], context: dict) -> bytes:
-    import rdflib
-
-    from .querying import to_rdflib
-
-    g = rdflib.Graph()
-    for q in quads:
-        g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-    text = g.serialize(format="json-ld", context=context["@context"], auto_compact=True, indent=1,
-                       sort_keys=True)
-    # rdflib orders nodes and values by Python's per-process string hashing; sorting every array
-    # but @list ones (where order is data) makes two runs byte-identical.
-    doc = _sorted_arrays(json.loads(text))
-    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
-
-
-def _sorted_arrays(node, key: str | None = None):
-    if isinstance(node, dict):
-        return {k: _sorted_arrays(v, k) for k, v in node.items()}
-    if isinstance(node, list):
-        items = [_sorted_arrays(v) for v in node]
-        if key == "@list":
-            return items
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-    return node
-
+_OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "xml": ox.RdfFormat.RDF_XML}
 
 # Where serialize() puts default-graph quads (CONSTRUCT results): the sorted lines need a graph.
 _STAND_IN = b" <" + (BASE + "graph/default").encode() + b"> .\n"
@@ -235,12 +213,10 @@ def _write_lines(lines: Iterator[bytes], fmt: str, out: BinaryIO, context: dict 
         out.writelines(triples)
         return
     parsed = ox.parse(LineReader(triples), ox.RdfFormat.N_TRIPLES)
-    if fmt == "xml":
-        ox.serialize(parsed, output=out, format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES)
-    elif fmt == "turtle":
-        out.write(write_turtle(parsed).encode("utf-8"))
+    if fmt == "jsonld":
+        write_jsonld(parsed, context or {"@context": {}}, out)
     else:
-        out.write(_jsonld(list(parsed), context or {"@context": {}}))
+        ox.serialize(parsed, output=out, format=_OX_FORMATS[fmt], prefixes=PREFIXES)
 
 
 def _check_format(fmt: str) -> None:
@@ -261,6 +237,9 @@ def serialize(quads: list[ox.Quad], fmt: str, *, context: dict | None = None) ->
         if fmt in QUAD_FORMATS:
             lines = (line[:-len(_STAND_IN)] + b" .\n" if line.endswith(_STAND_IN) else line
                      for line in lines)
+        if fmt == "turtle":  # an answer people read: the project's own layout (nested blank nodes)
+            triples = ox.parse(LineReader(unique(map(triple_line, lines))), ox.RdfFormat.N_TRIPLES)
+            return write_turtle(triples).encode("utf-8")
         _write_lines(lines, fmt, out, context)
     return out.getvalue()
 
