@@ -701,7 +701,7 @@ def main(argv=None) -> int:
     ap.add_argument("--full-repeat", type=int, default=1, help="runs of whole-graph validation and closure")
     ap.add_argument("--cli-runs", type=int, default=10, help="runs of each CLI latency command")
     ap.add_argument("--closure-max", default="100k", help="largest size at which to run the OWL RL closure")
-    ap.add_argument("--export-formats", default="nquads,ntriples,trig,turtle",
+    ap.add_argument("--export-formats", default="nquads,ntriples,trig,turtle,jsonld,xml",
                     help="formats of the export rows (comma-separated)")
     ap.add_argument("--ops", default="parse,queries,cli,serve,full,entry,export,closure",
                     help="operation groups to run")

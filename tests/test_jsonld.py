@@ -150,3 +150,16 @@ def test_query_answers_use_the_same_writer(context):
     back = [ox.Triple(q.subject, q.predicate, q.object)
             for q in ox.parse(doc, ox.RdfFormat.JSON_LD)]
     assert _canonical(back) == _canonical(_triples(AWKWARD))
+
+
+def test_terms_written_with_compact_iris_are_understood():
+    context = {"@context": {"ex": "http://example.org/", "xsd": XSD,
+                            "n": {"@id": "ex:n", "@type": "xsd:integer"}}}
+    triples = _triples('<http://example.org/s> <http://example.org/n> "5"^^<%sinteger> .\n'
+                       '<http://example.org/s> <http://example.org/n> "5.0"^^<%sdecimal> .\n'
+                       % (XSD, XSD))
+    doc = _write(triples, context)
+    node = json.loads(doc)["@graph"][0]
+    assert node == {"@id": "ex:s", "n": ["5", {"@value": "5.0", "@type": "xsd:decimal"}]}
+    back = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(doc, ox.RdfFormat.JSON_LD)]
+    assert _canonical(back) == _canonical(triples)
