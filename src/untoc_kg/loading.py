@@ -597,8 +597,12 @@ def fill_store(store: ox.Store, graphs: Iterable[tuple[str, Path]], *, bulk: boo
     loader.start()
     n = 0
     try:
-        # largest first: the loader's last file, which nothing overlaps, is then a small one
-        for graph, path in sorted(graphs, key=lambda gp: -_size(gp[1])):
+        # Without a budget a file is loaded while it is checked, largest first: the loader's
+        # last file, which nothing overlaps, is then a small one. With one, a file is loaded
+        # once checked and counted, while the next is checked: smallest first, so that the
+        # loader starts at once (0.3-0.5 s sooner at 1M triples).
+        order = -1 if on_file is None else 1
+        for graph, path in sorted(graphs, key=lambda gp: order * _size(gp[1])):
             path = Path(path)
             data = read_input(path)
             if format_for_path(path)[0] in _STRAIGHT:
