@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -163,3 +164,35 @@ def test_terms_written_with_compact_iris_are_understood():
     assert node == {"@id": "ex:s", "n": ["5", {"@value": "5.0", "@type": "xsd:decimal"}]}
     back = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(doc, ox.RdfFormat.JSON_LD)]
     assert _canonical(back) == _canonical(triples)
+
+
+W3C = Path(__file__).resolve().parents[1].parent / "shared" / "w3c"
+
+
+def _w3c_graphs():
+    """(name, triples) of every file of the W3C Turtle and N-Triples suites that parses."""
+    for suite, fmt in (("rdf-turtle", ox.RdfFormat.TURTLE), ("rdf-n-triples", ox.RdfFormat.N_TRIPLES)):
+        for path in sorted((W3C / suite).glob("*.ttl" if suite == "rdf-turtle" else "*.nt")):
+            try:
+                quads = list(ox.parse(path=str(path), format=fmt, base_iri="http://example/base/"))
+            except (SyntaxError, ValueError):
+                continue  # a negative test
+            yield f"{suite}/{path.name}", [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+
+
+@pytest.mark.skipif(not W3C.is_dir(), reason="the W3C suites are not beside the checkout")
+@pytest.mark.parametrize("with_context", [True, False])
+def test_w3c_suite_graphs_round_trip(context, with_context):
+    """Every graph of the W3C Turtle and N-Triples suites (odd IRIs, escapes, language tags,
+    datatypes) comes back from our JSON-LD as it went in."""
+    ctx = context if with_context else {"@context": {}}
+    failures, tried = [], 0
+    for name, triples in _w3c_graphs():
+        tried += 1
+        doc = _write(sorted(triples, key=str), ctx)
+        back = [ox.Triple(q.subject, q.predicate, q.object)
+                for q in ox.parse(doc, ox.RdfFormat.JSON_LD)]
+        if _canonical(back) != _canonical(triples):
+            failures.append(name)
+    assert tried > 250
+    assert failures == []
