@@ -196,3 +196,20 @@ def test_w3c_suite_graphs_round_trip(context, with_context):
             failures.append(name)
     assert tried > 250
     assert failures == []
+
+
+def test_a_default_language_or_json_terms_do_not_change_values():
+    """A context with a default language would tag every plain string, and a "@json" term would
+    read a value object as JSON: the writer then writes strings in full and leaves those terms."""
+    context = {"@context": {"@language": "en", "ex": "http://example.org/",
+                            "j": {"@id": "http://example.org/j", "@type": "@json"},
+                            "s": {"@id": "http://example.org/s"}}}
+    triples = _triples('<http://example.org/a> <http://example.org/j> "x" .\n'
+                       '<http://example.org/a> <http://example.org/s> "y" .\n'
+                       '<http://example.org/a> <http://example.org/p> "z" .\n'
+                       '<http://example.org/a> <http://example.org/p> "w"@en .\n')
+    doc = _write(triples, context)
+    node = json.loads(doc)["@graph"][0]
+    assert "j" not in node and node["ex:j"] == {"@value": "x"}
+    back = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(doc, ox.RdfFormat.JSON_LD)]
+    assert _canonical(back) == _canonical(triples)

@@ -8,7 +8,7 @@ sorted, so each subject is written once (were they not, JSON-LD merges node obje
 
 Compaction uses the kinds of term definition ``export.build_context`` makes: prefixes, aliases of
 ``@id`` and ``@type``, and terms for one property with ``"@type": "@id"``, ``"@type": DATATYPE`` or
-``"@container": "@language"``. A value a term's coercion turns into itself is written as a plain
+``"@container": "@language"`` (other terms are left unused, and a default language is allowed for). A value a term's coercion turns into itself is written as a plain
 string (a language map for language-tagged strings); any other value of that property is written
 in full (``{"@value": ..., "@type": ...}``, ``{"id": ...}``) under a term that takes every value,
 else under the property's compact IRI. Nothing is written as a JSON number or boolean, so lexical
@@ -40,6 +40,8 @@ class _Context:
         if not isinstance(ctx, dict):
             ctx = {}
         self.names = set(ctx)
+        # a default language (or direction) would be given to every plain string
+        self.plain_strings = "@language" not in ctx and "@direction" not in ctx
         aliases = {v: k for k, v in sorted(ctx.items(), reverse=True) if v in ("@id", "@type")}
         self.id = aliases.get("@id", "@id")
         self.type = aliases.get("@type", "@type")
@@ -61,14 +63,17 @@ class _Context:
             if container == "@language" and kind is None:
                 self.lang_term.setdefault(prop, name)
                 continue
-            if container is not None or (kind is not None and not isinstance(kind, str)):
+            # "@vocab" and "@json" coerce what is written out too: such terms are not used
+            if container is not None or (kind is not None and (
+                    not isinstance(kind, str) or kind.startswith("@") and kind != "@id")):
                 continue
             self.any_term.setdefault(prop, name)
             if kind is None:
-                self.plain_term.setdefault(prop, name)
+                if self.plain_strings:
+                    self.plain_term.setdefault(prop, name)
             elif kind == "@id":
                 self.iri_term.setdefault(prop, name)
-            elif not kind.startswith("@"):
+            else:
                 self.typed_term.setdefault((prop, self._expand(kind)), name)
 
     def _expand(self, value: str) -> str:
@@ -124,7 +129,7 @@ def _node(subject, pairs: list[tuple], ctx: _Context) -> dict:
             put(ctx.typed_term[p, datatype], obj.value)
         elif datatype == XSD_STRING and p in ctx.plain_term:
             put(ctx.plain_term[p], obj.value)
-        elif datatype == XSD_STRING and p not in ctx.any_term:
+        elif datatype == XSD_STRING and p not in ctx.any_term and ctx.plain_strings:
             put(ctx.compact(predicate), obj.value)  # a compact IRI coerces nothing
         else:
             value = {"@value": obj.value}
