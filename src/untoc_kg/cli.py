@@ -89,8 +89,8 @@ class _Group(click.Group):
             raise _fail(exc) from None
         except KeyboardInterrupt:
             raise Failure("interrupted", 130) from None
-        # Running out of memory (a JSON-LD or Turtle export of 10M triples holds the graph) shows
-        # as MemoryError, or as SystemError when the engine's bindings fail to allocate.
+        # Running out of memory (a graph too large for the machine, a memory limit) shows as
+        # MemoryError, or as SystemError when the engine's bindings fail to allocate.
         except MemoryError:
             raise Failure("out of memory", 1) from None
         except SystemError as exc:
