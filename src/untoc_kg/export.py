@@ -25,9 +25,9 @@ import pyoxigraph as ox
 from . import __version__
 from .errors import InputError
 from .canonical import CanonicalQuads, LineReader, triple_line, unique
+from .jsonld import write_jsonld
 from .loading import GRAPH_DATA, GraphSource, read_nquads, read_quads
 from .namespaces import BASE, ID, PREFIXES
-from .jsonld import write_jsonld
 from .turtle import write_turtle
 
 __all__ = ["EXPORT_FORMATS", "GRAPH_VOID", "DATASET", "dataset_quads", "void_description",
