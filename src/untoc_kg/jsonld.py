@@ -50,6 +50,7 @@ class _Context:
                                  if isinstance(ns, str) and not ns.startswith("@")
                                  and ns.endswith(_GEN_DELIMS) and ":" not in name),
                                 key=lambda kv: (-len(kv[1]), kv[0]))
+        self._namespaces = dict(self._prefixes)
         self.iri_term: dict[str, str] = {}  # property -> term whose string values are IRIs
         self.typed_term: dict[tuple[str, str], str] = {}  # (property, datatype) -> term
         self.plain_term: dict[str, str] = {}  # property -> term whose strings are xsd:string
@@ -78,10 +79,8 @@ class _Context:
 
     def _expand(self, value: str) -> str:
         prefix, sep, local = value.partition(":")
-        for name, ns in self._prefixes:
-            if sep and name == prefix and not local.startswith("//"):
-                return ns + local
-        return value
+        ns = self._namespaces.get(prefix) if sep and not local.startswith("//") else None
+        return value if ns is None else ns + local
 
     def compact(self, term) -> str:
         """An IRI or blank node as the context lets it be written (a key, an id, a type)."""

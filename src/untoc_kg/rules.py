@@ -465,7 +465,7 @@ def _rounds(store: ox.Store, graph: str, compiled, start, check, on_round, size=
             # update; the rounds from all triples join everything, so their one-triple output
             # has met every triple already (joining it again cost 1.2 s at 1M triples)
             joins = [*([] if single_out == graph else [single_out]), join_out, trans_out]
-            changed = [graph if single_out == graph else single_out, join_out]
+            changed = [single_out, join_out]
             continue
         recompiled = _compile(store)
         if recompiled == compiled:
